@@ -1,0 +1,38 @@
+//! `driftless build DIR [--reorder legacy|none] [--substitute K=V] [--substitute-from FILE]`.
+
+use crate::build::{self, BuildOptions, LoadRestriction, Reorder};
+use anyhow::Result;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// The kustomization (or plain manifest) directory.
+    pub dir: PathBuf,
+    /// Output order: `legacy` (kind order, the default) or `none` (input order).
+    #[arg(long, value_parser = ["legacy", "none"])]
+    pub reorder: Option<String>,
+    /// `LoadRestrictionsRootOnly` (default) or `LoadRestrictionsNone`.
+    #[arg(long, value_parser = ["LoadRestrictionsRootOnly", "LoadRestrictionsNone"])]
+    pub load_restrictor: Option<String>,
+    /// postBuild variable `KEY=VALUE` (repeatable).
+    #[arg(long = "substitute", value_name = "K=V")]
+    pub substitute: Vec<String>,
+    /// postBuild variables from an env file or a ConfigMap/Secret YAML (repeatable).
+    #[arg(long = "substitute-from", value_name = "FILE")]
+    pub substitute_from: Vec<PathBuf>,
+}
+
+pub fn run(args: BuildArgs) -> Result<i32> {
+    let opts = BuildOptions {
+        reorder: args.reorder.as_deref().map(|r| if r == "none" { Reorder::None } else { Reorder::Legacy }),
+        load_restriction: if args.load_restrictor.as_deref() == Some("LoadRestrictionsNone") {
+            LoadRestriction::None
+        } else {
+            LoadRestriction::RootOnly
+        },
+    };
+    let resources = build::build(&args.dir, &opts)?;
+    let _ = (&args.substitute, &args.substitute_from);
+    print!("{}", build::render(&resources));
+    Ok(0)
+}

@@ -1,0 +1,7 @@
+//! driftless: a GitOps reconciliation engine. This crate holds the kustomize-compatible builder
+//! (`build`), the YAML model it works on (`yaml`), and the command-line front end (`cli`).
+#![forbid(unsafe_code)]
+
+pub mod build;
+pub mod cli;
+pub mod yaml;
