@@ -781,6 +781,34 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_and_non_ascii_hash_like_go() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("script.sh"), "line1\nline2\n").unwrap();
+        std::fs::write(dir.path().join("b.bin"), [0u8, 1, 2]).unwrap();
+        let mut args = lits("mixed", &["u=h\u{e9}llo\u{1f600}", "quote=say \"hi\"", "bs=back\\slash"]);
+        args.files = vec!["script.sh".into(), "b.bin".into()];
+        let r = gen_in(dir.path(), GenKind::ConfigMap, &args, None).unwrap();
+        // NUL and friends are valid UTF-8, so they stay in `data` (oracle: mixed-4969995hkb).
+        assert_eq!(data(&r, "data", "b.bin"), "\0\u{1}\u{2}");
+        assert!(r.obj.get("binaryData").is_none());
+        assert_eq!(hash_suffix(&r.obj), "4969995hkb");
+
+        let mut args = lits("sfile", &[]);
+        args.files = vec!["script.sh".into(), "b.bin".into()];
+        let r = gen_in(dir.path(), GenKind::Secret, &args, None).unwrap();
+        assert_eq!(data(&r, "data", "b.bin"), "AAEC");
+        assert_eq!(data(&r, "data", "script.sh"), "bGluZTEKbGluZTIK");
+        assert_eq!(hash_suffix(&r.obj), "g587mc5bh4");
+
+        let args = GeneratorArgs {
+            kind: Some("kubernetes.io/dockerconfigjson".into()),
+            ..lits("sdata", &[r#".dockerconfigjson={"auths":{}}"#])
+        };
+        let r = gen(GenKind::Secret, &args, None).unwrap();
+        assert_eq!(hash_suffix(&r.obj), "bm4mtdbm8c");
+    }
+
+    #[test]
     fn file_source_syntax_errors_match_kustomize() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("f.txt"), "x").unwrap();
@@ -886,15 +914,26 @@ mod tests {
     }
 
     #[test]
-    fn hash_changes_with_data_after_patches_and_keeps_numbers_as_floats() {
-        let mut r = gen(GenKind::ConfigMap, &lits("cm", &["a=b"]), None).unwrap();
-        r.obj
-            .ensure_map(&["data"])
-            .insert("n".into(), Value::Int(1));
-        let mut s = String::new();
-        go_json(r.obj.get("data").unwrap(), true, &mut s);
-        assert_eq!(s, r#"{"a":"b","n":1}"#);
-        assert_ne!(hash_suffix(&r.obj), "4h2mbtbbt6");
+    fn hash_keeps_json_types_of_patched_data_values() {
+        // oracle: a generated `patched` ConfigMap whose data got `n: 1, f: 1.5, t: true`
+        // from a patch is named patched-c5c65ktk2f (as strings it would be gm9cgmm2k6).
+        let mut r = gen(GenKind::ConfigMap, &lits("patched", &["a=b"]), None).unwrap();
+        let data = r.obj.ensure_map(&["data"]);
+        data.insert("n".into(), Value::Int(1));
+        data.insert("f".into(), Value::Float(1.5));
+        data.insert("t".into(), Value::Bool(true));
+        assert_eq!(hash_suffix(&r.obj), "c5c65ktk2f");
+    }
+
+    #[test]
+    fn hash_includes_binary_data_next_to_data() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data.txt"), "hello\nworld").unwrap();
+        std::fs::write(dir.path().join("bin.dat"), b"\xff\xfe\x00binary").unwrap();
+        let mut args = lits("both", &[]);
+        args.files = vec!["data.txt".into(), "bin.dat".into()];
+        let r = gen_in(dir.path(), GenKind::ConfigMap, &args, None).unwrap();
+        assert_eq!(hash_suffix(&r.obj), "bk74btf79g");
     }
 
     #[test]
