@@ -785,7 +785,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("script.sh"), "line1\nline2\n").unwrap();
         std::fs::write(dir.path().join("b.bin"), [0u8, 1, 2]).unwrap();
-        let mut args = lits("mixed", &["u=h\u{e9}llo\u{1f600}", "quote=say \"hi\"", "bs=back\\slash"]);
+        let mut args = lits(
+            "mixed",
+            &[
+                "u=h\u{e9}llo\u{1f600}",
+                "quote=say \"hi\"",
+                "bs=back\\slash",
+            ],
+        );
         args.files = vec!["script.sh".into(), "b.bin".into()];
         let r = gen_in(dir.path(), GenKind::ConfigMap, &args, None).unwrap();
         // NUL and friends are valid UTF-8, so they stay in `data` (oracle: mixed-4969995hkb).

@@ -93,25 +93,31 @@ impl CompiledSelector {
 
     /// True when the resource is selected.
     pub fn matches(&self, r: &Resource) -> bool {
-        let cur = r.id();
-        let org = r.org_id();
-        if self.namespace.is_some()
-            && !matches_opt(&self.namespace, org.effective_namespace())
-            && !matches_opt(&self.namespace, cur.effective_namespace())
+        // Cheapest checks first; ids are only built when a namespace pattern needs them.
+        let (group, version) = match r.api_version().rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", r.api_version()),
+        };
+        if !matches_opt(&self.kind, r.kind())
+            || !matches_opt(&self.group, group)
+            || !matches_opt(&self.version, version)
         {
             return false;
         }
-        if self.name.is_some()
-            && !matches_opt(&self.name, &org.name)
-            && !matches_opt(&self.name, &cur.name)
-        {
-            return false;
+        if self.name.is_some() {
+            let org_name = r.prev_ids.first().map_or(r.name(), |id| id.name.as_str());
+            if !matches_opt(&self.name, org_name) && !matches_opt(&self.name, r.name()) {
+                return false;
+            }
         }
-        if !matches_opt(&self.group, &cur.gvk.group)
-            || !matches_opt(&self.version, &cur.gvk.version)
-            || !matches_opt(&self.kind, &cur.gvk.kind)
-        {
-            return false;
+        if self.namespace.is_some() {
+            let cur = r.id();
+            let org = r.prev_ids.first().unwrap_or(&cur);
+            if !matches_opt(&self.namespace, org.effective_namespace())
+                && !matches_opt(&self.namespace, cur.effective_namespace())
+            {
+                return false;
+            }
         }
         let empty = IndexMap::new();
         if let Some(ls) = &self.labels {
