@@ -209,9 +209,6 @@ fn remove_quotes(s: &str) -> &str {
     let b = s.as_bytes();
     if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') {
         &s[1..s.len() - 1]
-    } else if b.len() == 1 && (b[0] == b'"' || b[0] == b'\'') {
-        // Go's `str[1:len-1]` on a lone quote yields "".
-        ""
     } else {
         s
     }
@@ -596,6 +593,79 @@ mod tests {
         assert_eq!(data(&r, "data", "d"), "dq");
         assert_eq!(data(&r, "data", "m"), "'mis\"");
         assert_eq!(data(&r, "data", "eq"), "a=b=c");
+    }
+
+    #[test]
+    fn lone_quote_literal_is_kept() {
+        // kustomize corpus TestDataIsSingleQuote: `TEST='` keeps the quote.
+        let r = gen(GenKind::ConfigMap, &lits("test", &["TEST='"]), None).unwrap();
+        assert_eq!(data(&r, "data", "TEST"), "'");
+        assert_eq!(hash_suffix(&r.obj), "m8t7bmb6g2");
+        // TestDataEndsWithQuotes: inner quotes are not matching surrounding quotes.
+        let r = gen(
+            GenKind::ConfigMap,
+            &lits("test", &["TEST=this is a 'test'"]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(data(&r, "data", "TEST"), "this is a 'test'");
+        assert_eq!(hash_suffix(&r.obj), "k9cc55dfm5");
+    }
+
+    #[test]
+    fn kustomize_corpus_generator_basics() {
+        // kustomize's TestGeneratorBasics: envs + legacy env + literals + files, for a
+        // ConfigMap and a Secret, plus JSON-looking literals.
+        let dir = tempfile::tempdir().unwrap();
+        let w = |f: &str, c: &str| std::fs::write(dir.path().join(f), c).unwrap();
+        w("bar.env", "\nBIRD=falcon\n");
+        w("foo.env", "\nMOUNTAIN=everest\nOCEAN=pacific\n");
+        w(
+            "forces.txt",
+            "\ngravitational\nelectromagnetic\nstrong nuclear\nweak nuclear\n",
+        );
+        w(
+            "phrase.dat",
+            "\nLife is short.\nBut the years are long.\nNot while the evil days come not.\n",
+        );
+        let bob = GeneratorArgs {
+            envs: vec!["foo.env".into(), "bar.env".into()],
+            files: vec!["passphrase=phrase.dat".into(), "forces.txt".into()],
+            ..lits("bob", &["fruit=apple", "vegetable=broccoli"])
+        };
+        let cm = gen_in(dir.path(), GenKind::ConfigMap, &bob, None).unwrap();
+        assert_eq!(hash_suffix(&cm.obj), "g9df72cd5b");
+        let secret = gen_in(dir.path(), GenKind::Secret, &bob, None).unwrap();
+        assert_eq!(hash_suffix(&secret.obj), "58g62h555c");
+        let json = lits(
+            "json",
+            &[
+                r#"v2=[{"path": "var/druid/segment-cache"}]"#,
+                r#"druid_segmentCache_locations=[{"path": "var/druid/segment-cache", "maxSize": 32000000000, "freeSpacePercent": 1.0}]"#,
+            ],
+        );
+        let r = gen_in(dir.path(), GenKind::ConfigMap, &json, None).unwrap();
+        assert_eq!(hash_suffix(&r.obj), "m8529t979f");
+    }
+
+    #[test]
+    fn kustomize_corpus_namespaced_generators() {
+        let mut cm = lits(
+            "the-non-default-namespace-map",
+            &[
+                "altGreeting=Good Morning from non-default namespace!",
+                "enableRisky=\"false\"",
+            ],
+        );
+        cm.namespace = Some("non-default".into());
+        let r = gen(GenKind::ConfigMap, &cm, None).unwrap();
+        assert_eq!(r.namespace(), "non-default");
+        assert_eq!(data(&r, "data", "enableRisky"), "false");
+        assert_eq!(hash_suffix(&r.obj), "64b2md8tth");
+        let s = lits("the-secret", &["password.txt=anotherSecret"]);
+        let r = gen(GenKind::Secret, &s, None).unwrap();
+        assert_eq!(data(&r, "data", "password.txt"), "YW5vdGhlclNlY3JldA==");
+        assert_eq!(hash_suffix(&r.obj), "6557m7fcg8");
     }
 
     #[test]
