@@ -271,6 +271,28 @@ mod tests {
     }
 
     #[test]
+    fn repeated_kinds_in_sort_lists_take_their_last_position() {
+        // Checked with kubectl kustomize: Widget ranks by its second orderFirst entry, Pod by
+        // its orderLast entry.
+        let mut rs = vec![
+            res("v1", "ConfigMap", "cm", ""),
+            res("v1", "Pod", "pod", ""),
+            res("v1", "Namespace", "ns", ""),
+            res("example.com/v1", "Widget", "w", ""),
+            res("apps/v1", "Deployment", "d", ""),
+        ];
+        let opts = LegacySortOptions {
+            order_first: ["Widget", "Namespace", "Pod", "Widget"]
+                .map(String::from)
+                .to_vec(),
+            order_last: ["ConfigMap", "Pod"].map(String::from).to_vec(),
+        };
+        legacy_sort(&mut rs, Some(&opts));
+        let got: Vec<&str> = rs.iter().map(|r| r.name()).collect();
+        assert_eq!(got, ["ns", "w", "d", "cm", "pod"]);
+    }
+
+    #[test]
     fn namespace_with_hyphen_sorts_before_shorter_prefix_and_empty_namespace_last() {
         let mut rs = vec![
             res("apps/v1", "Deployment", "d", ""),
