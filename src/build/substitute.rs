@@ -41,8 +41,19 @@ pub const SUBSTITUTE_KEY: &str = "kustomize.toolkit.fluxcd.io/substitute";
 const VAR_NAME_RULE: &str = "^[_[:alpha:]][_[:alpha:][:digit:]]*$";
 
 /// Substitutes variables in every object (except opted-out ones), in place.
+/// With no variables nothing happens (Flux's default `substituteStrategy: WithVariables`).
 pub fn substitute(resources: &mut [Resource], vars: &IndexMap<String, String>) -> Result<()> {
-    if vars.is_empty() {
+    substitute_with_strategy(resources, vars, false)
+}
+
+/// As [`substitute`]; `always` runs the substitution even without variables (Flux's
+/// `substituteStrategy: Always`), so every `${var}` without a default is an error.
+pub fn substitute_with_strategy(
+    resources: &mut [Resource],
+    vars: &IndexMap<String, String>,
+    always: bool,
+) -> Result<()> {
+    if vars.is_empty() && !always {
         return Ok(());
     }
     for name in vars.keys() {
@@ -1033,10 +1044,12 @@ mod tests {
     }
 
     #[test]
-    fn no_variables_means_no_substitution() {
+    fn no_variables_means_no_substitution_unless_always() {
         let mut rs = vec![obj(vec![("image", Value::str("nginx:${tag}"))])];
         substitute(&mut rs, &IndexMap::new()).unwrap();
         assert_eq!(rs[0].obj.get("image"), Some(&Value::str("nginx:${tag}")));
+        let err = substitute_with_strategy(&mut rs, &IndexMap::new(), true).unwrap_err();
+        assert!(err.to_string().contains("\"tag\""), "{err}");
     }
 
     #[test]
