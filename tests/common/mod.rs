@@ -235,14 +235,48 @@ pub fn yaml_files_below(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Writes into `dir` the kustomization.yaml Flux generates for a path without one: every
-/// YAML manifest below it, recursively (see tests/fixtures/kustomize/README.md).
+const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// The `resources:` Flux's kustomize-controller lists for a path without a kustomization file
+/// (fluxcd/pkg kustomize generator): the tree in `filepath.Walk` order (entries sorted by name,
+/// directory by directory); a subdirectory with its own kustomization file is one resource and
+/// is not descended into; every other `*.yaml` / `*.yml` file is listed.
+pub fn flux_generated_resources(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            let path = dir.join(&name);
+            if path.is_dir() {
+                if KUSTOMIZATION_FILES.iter().any(|k| path.join(k).is_file()) {
+                    out.push(format!("./{rel}{name}"));
+                } else {
+                    walk(&path, &format!("{rel}{name}/"), out);
+                }
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                out.push(format!("./{rel}{name}"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out);
+    out
+}
+
+/// Writes into `dir` the kustomization.yaml Flux generates for a path without one (see
+/// [`flux_generated_resources`] and tests/fixtures/kustomize/README.md).
 pub fn write_flux_generated_kustomization(dir: &Path) -> std::io::Result<()> {
     let mut text = String::from(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
     );
-    for file in yaml_files_below(dir) {
-        text.push_str(&format!("  - {file}\n"));
+    for entry in flux_generated_resources(dir) {
+        text.push_str(&format!("  - {entry}\n"));
     }
     std::fs::write(dir.join("kustomization.yaml"), text)
 }
@@ -260,5 +294,26 @@ mod tests {
             "{d}"
         );
         assert!(short_diff("same\n", "same\n").is_none());
+    }
+
+    #[test]
+    fn flux_generated_resources_list_manifests_and_stop_at_nested_kustomizations() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let root = tmp.path();
+        for file in [
+            "b.yaml",
+            "a/x.yml",
+            "a/notes.md",
+            "k/kustomization.yaml",
+            "k/inner.yaml",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "").expect("write");
+        }
+        assert_eq!(
+            flux_generated_resources(root),
+            vec!["./a/x.yml", "./b.yaml", "./k"]
+        );
     }
 }
