@@ -343,13 +343,40 @@ fn configmap_file(cluster_dir: &Path, name: &str) -> Option<PathBuf> {
         })
 }
 
+/// `kubectl kustomize` on a repository path the way Flux builds it: as is when the path has a
+/// kustomization file, otherwise on a copy with the kustomization Flux would generate (the
+/// `clusters/<env>` directories, applied by the flux-system Kustomization, have none).
+fn kubectl_like_flux(root: &Path, rel: &str) -> Output {
+    let dir = root.join(rel);
+    if ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .any(|k| dir.join(k).is_file())
+    {
+        return common::kubectl_kustomize(root, rel, &[]);
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    match common::copy_tree(&dir, tmp.path())
+        .and_then(|_| common::write_flux_generated_kustomization(tmp.path()))
+    {
+        Ok(()) => common::kubectl_kustomize(tmp.path(), ".", &[]),
+        Err(e) => Output {
+            code: None,
+            stdout: String::new(),
+            stderr: format!("cannot prepare a copy of {rel}: {e}"),
+        },
+    }
+}
+
+/// Every Flux Kustomization under clusters/ (flux-system, infrastructure, apps per cluster)
+/// points at a path that driftless builds exactly like kubectl (and, for the plain
+/// clusters/<env> directories, like Flux), and whose postBuild variables all resolve.
 #[test]
 fn example_cluster_kustomization_paths_build_like_kubectl() {
     let root = common::repo_root();
     let ks = flux_kustomizations();
     assert!(
-        ks.len() >= 6,
-        "expected infrastructure and apps Kustomizations for 3 clusters, found {}",
+        ks.len() >= 9,
+        "expected flux-system, infrastructure and apps Kustomizations for 3 clusters, found {}",
         ks.len()
     );
     let live = common::kubectl_available("example_cluster_kustomization_paths_build_like_kubectl");
@@ -375,7 +402,7 @@ fn example_cluster_kustomization_paths_build_like_kubectl() {
             return;
         }
         if live {
-            let oracle = common::kubectl_kustomize(&root, &rel, &[]);
+            let oracle = kubectl_like_flux(&root, &rel);
             if !oracle.ok() {
                 failures.add(
                     &k.label,
@@ -418,69 +445,6 @@ fn example_cluster_kustomization_paths_build_like_kubectl() {
         }
     });
     failures.assert_none("example cluster Kustomizations", ks.len());
-}
-
-/// `clusters/<env>/` has no kustomization file: Flux's bootstrap Kustomization builds it by
-/// listing its manifests. driftless must build it the same way.
-#[test]
-fn example_cluster_directories_build_like_flux() {
-    let root = common::repo_root();
-    let mut envs: Vec<String> = std::fs::read_dir(root.join("clusters"))
-        .expect("clusters/ exists")
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| format!("clusters/{}", e.file_name().to_string_lossy()))
-        .collect();
-    envs.sort();
-    assert_eq!(
-        envs.len(),
-        3,
-        "expected development, staging and production clusters: {envs:?}"
-    );
-    let live = common::kubectl_available("example_cluster_directories_build_like_flux");
-    let failures = Failures::default();
-    common::par_for_each(&envs, |env| {
-        let ours = common::driftless_build(&root, env, &[]);
-        if !ours.ok() {
-            failures.add(
-                env,
-                format!("driftless build failed: {}", ours.stderr_head()),
-            );
-            return;
-        }
-        let kinds = ours
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("kind: "))
-            .count();
-        if kinds != 3 {
-            failures.add(
-                env,
-                format!("want 3 objects (2 Kustomizations, cluster-vars), got {kinds}"),
-            );
-        }
-        if live {
-            let tmp = tempfile::tempdir().expect("temp dir");
-            let copied = common::copy_tree(&root.join(env), tmp.path())
-                .and_then(|_| common::write_flux_generated_kustomization(tmp.path()));
-            if let Err(e) = copied {
-                failures.add(env, format!("cannot prepare the kubectl copy: {e}"));
-                return;
-            }
-            let oracle = common::kubectl_kustomize(tmp.path(), ".", &[]);
-            if !oracle.ok() {
-                failures.add(env, format!("kubectl failed: {}", oracle.stderr_head()));
-            } else if let Some(diff) = short_diff(&oracle.stdout, &ours.stdout) {
-                failures.add(
-                    env,
-                    format!(
-                        "driftless differs from kubectl on the generated kustomization: {diff}"
-                    ),
-                );
-            }
-        }
-    });
-    failures.assert_none("example cluster directories", envs.len());
 }
 
 /// One case of the kustomize project's own test corpus.
