@@ -1,7 +1,7 @@
 //! `driftless build DIR [--reorder legacy|none] [--substitute K=V] [--substitute-from FILE]`.
 
-use crate::build::{self, BuildOptions, LoadRestriction, Reorder};
 use crate::build::substitute;
+use crate::build::{self, BuildOptions, LoadRestriction, Reorder};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -26,7 +26,13 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs) -> Result<i32> {
     let opts = BuildOptions {
-        reorder: args.reorder.as_deref().map(|r| if r == "none" { Reorder::None } else { Reorder::Legacy }),
+        reorder: args.reorder.as_deref().map(|r| {
+            if r == "none" {
+                Reorder::None
+            } else {
+                Reorder::Legacy
+            }
+        }),
         load_restriction: if args.load_restrictor.as_deref() == Some("LoadRestrictionsNone") {
             LoadRestriction::None
         } else {
