@@ -164,10 +164,10 @@ fn parent_mut<'a>(
 fn get<'a>(doc: &'a mut Value, path: &str) -> std::result::Result<Option<&'a Value>, String> {
     let (parent, key) = parent_mut(doc, path)?;
     match parent {
-        Value::Map(m) => Ok(m.get(&key).map(|v| &*v)),
+        Value::Map(m) => Ok(m.get(&key)),
         Value::Seq(s) => {
             let i = resolve_index(&key, s.len())?;
-            Ok(s.get(i).map(|v| &*v))
+            Ok(s.get(i))
         }
         _ => Err("path not found".to_string()),
     }
