@@ -719,3 +719,592 @@ fn scalar_from_text(text: &str) -> Value {
             .unwrap_or_else(|_| Value::Str(t.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every expectation below is the output of `kubectl kustomize` (kustomize v5.5) for the
+    //! same target and patch.
+    use super::*;
+
+    fn y(text: &str) -> Value {
+        let json: serde_json::Value = serde_yaml::from_str(text).expect("test YAML");
+        Value::from(json)
+    }
+
+    /// Applies `patch` (a fragment under `spec`) to an object whose `spec` is `spec`.
+    fn patch_spec(api_version: &str, kind: &str, spec: &str, patch: &str) -> Value {
+        let target = y(&format!(
+            "{{apiVersion: {api_version}, kind: {kind}, metadata: {{name: x}}, spec: {spec}}}"
+        ));
+        let patch = y(&format!(
+            "{{apiVersion: {api_version}, kind: {kind}, metadata: {{name: x}}, spec: {patch}}}"
+        ));
+        let out = apply(&target, &patch)
+            .expect("patch applies")
+            .expect("object kept");
+        out.get("spec").cloned().unwrap_or(Value::Null)
+    }
+
+    fn pod(spec: &str, patch: &str) -> Value {
+        patch_spec("v1", "Pod", spec, patch)
+    }
+
+    fn deploy(spec: &str, patch: &str) -> Value {
+        patch_spec("apps/v1", "Deployment", spec, patch)
+    }
+
+    #[test]
+    fn merges_containers_by_name_patch_first_then_target_only() {
+        let out = deploy(
+            "{template: {spec: {containers: [{name: c1, image: one}, {name: c2, image: two}]}}}",
+            "{template: {spec: {containers: [{name: c3, image: three}, {name: c1, image: new}]}}}",
+        );
+        let want = y("{template: {spec: {containers: [{name: c3, image: three}, \
+                      {name: c1, image: new}, {name: c2, image: two}]}}}");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn merges_env_by_name_with_element_delete() {
+        let out = pod(
+            "{containers: [{name: c, env: [{name: A, value: '1'}, {name: B, value: '2'}]}]}",
+            "{containers: [{name: c, env: [{name: C, value: '3'}, {name: A, value: x}, \
+             {name: B, $patch: delete}]}]}",
+        );
+        let want =
+            y("{containers: [{name: c, env: [{name: C, value: '3'}, {name: A, value: x}]}]}");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn env_value_from_can_be_nulled_while_value_is_set() {
+        let out = pod(
+            "{containers: [{name: a, env: [{name: A, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]}",
+            "{containers: [{name: a, env: [{name: A, value: plain, valueFrom: null}]}]}",
+        );
+        assert_eq!(
+            out,
+            y("{containers: [{name: a, env: [{name: A, value: plain}]}]}")
+        );
+    }
+
+    #[test]
+    fn merges_ports_by_container_port_and_protocol() {
+        let out = pod(
+            "{containers: [{name: c, ports: [{containerPort: 80, protocol: TCP}, \
+             {containerPort: 53, protocol: UDP}]}]}",
+            "{containers: [{name: c, ports: [{containerPort: 53, protocol: TCP}, \
+             {containerPort: 80, protocol: TCP, name: web}]}]}",
+        );
+        let want = y(
+            "{containers: [{name: c, ports: [{containerPort: 53, protocol: TCP}, \
+                      {containerPort: 80, protocol: TCP, name: web}, \
+                      {containerPort: 53, protocol: UDP}]}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn port_without_protocol_does_not_change_a_port_with_protocol() {
+        let out = pod(
+            "{containers: [{name: c, ports: [{containerPort: 80, protocol: TCP}]}]}",
+            "{containers: [{name: c, ports: [{containerPort: 80, name: http}, {containerPort: 8080}]}]}",
+        );
+        let want = y("{containers: [{name: c, ports: [{containerPort: 8080}, \
+                      {containerPort: 80, protocol: TCP}]}]}");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn ports_both_without_protocol_merge() {
+        let out = pod(
+            "{containers: [{name: c, ports: [{containerPort: 80}]}]}",
+            "{containers: [{name: c, ports: [{containerPort: 80, name: http}]}]}",
+        );
+        assert_eq!(
+            out,
+            y("{containers: [{name: c, ports: [{containerPort: 80, name: http}]}]}")
+        );
+    }
+
+    #[test]
+    fn port_with_protocol_does_not_change_a_port_without() {
+        let out = pod(
+            "{containers: [{name: c, ports: [{containerPort: 80}]}]}",
+            "{containers: [{name: c, ports: [{containerPort: 80, protocol: TCP, name: http}]}]}",
+        );
+        assert_eq!(
+            out,
+            y("{containers: [{name: c, ports: [{containerPort: 80}]}]}")
+        );
+    }
+
+    #[test]
+    fn element_replace_is_a_no_op_in_multi_key_lists() {
+        let out = pod(
+            "{containers: [{name: c, ports: [{containerPort: 80, protocol: TCP, hostPort: 1}]}]}",
+            "{containers: [{name: c, ports: [{containerPort: 80, protocol: TCP, $patch: replace, \
+             name: x}]}]}",
+        );
+        let want = y(
+            "{containers: [{name: c, ports: [{containerPort: 80, protocol: TCP, hostPort: 1}]}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn element_replace_is_a_no_op_in_single_key_lists() {
+        let out = pod(
+            "{containers: [{name: c1, image: one, args: [a]}]}",
+            "{containers: [{name: c1, $patch: replace, image: r}]}",
+        );
+        assert_eq!(out, y("{containers: [{name: c1, image: one, args: [a]}]}"));
+    }
+
+    #[test]
+    fn merges_volume_mounts_by_mount_path() {
+        let out = pod(
+            "{containers: [{name: c, volumeMounts: [{name: data, mountPath: /data}]}]}",
+            "{containers: [{name: c, volumeMounts: [{mountPath: /x, name: x}, \
+             {mountPath: /data, readOnly: true}]}]}",
+        );
+        let want = y(
+            "{containers: [{name: c, volumeMounts: [{mountPath: /x, name: x}, \
+                      {name: data, mountPath: /data, readOnly: true}]}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn list_replace_directive_replaces_the_list() {
+        let out = pod(
+            "{volumes: [{name: data, emptyDir: {}}, {name: other}]}",
+            "{volumes: [{$patch: replace}, {name: only, emptyDir: {}}]}",
+        );
+        assert_eq!(out, y("{volumes: [{name: only, emptyDir: {}}]}"));
+    }
+
+    #[test]
+    fn list_replace_directive_may_come_last() {
+        let out = pod(
+            "{volumes: [{name: a}, {name: b}]}",
+            "{volumes: [{name: only}, {$patch: replace}]}",
+        );
+        assert_eq!(out, y("{volumes: [{name: only}]}"));
+    }
+
+    #[test]
+    fn list_directive_is_read_from_the_first_element_with_patch_key() {
+        // `{name: a, $patch: delete}` comes first and is an element directive, so the later
+        // `{$patch: replace}` only acts as an element without key.
+        let out = pod(
+            "{volumes: [{name: a}, {name: b}]}",
+            "{volumes: [{name: a, $patch: delete}, {$patch: replace}, {name: y}]}",
+        );
+        assert_eq!(out, y("{volumes: [{name: y}]}"));
+    }
+
+    #[test]
+    fn list_delete_directive_removes_the_field() {
+        let out = pod(
+            "{volumes: [{name: a}], restartPolicy: Always}",
+            "{volumes: [{name: new}, {$patch: delete}]}",
+        );
+        assert_eq!(out, y("{restartPolicy: Always}"));
+    }
+
+    #[test]
+    fn unknown_list_directive_is_an_error() {
+        let target = y("{apiVersion: v1, kind: Pod, spec: {volumes: [{name: a}]}}");
+        let patch = y("{apiVersion: v1, kind: Pod, spec: {volumes: [{$patch: foo}]}}");
+        let err = apply(&target, &patch).unwrap_err().to_string();
+        assert!(err.contains("unknown patch strategy 'foo'"), "{err}");
+    }
+
+    #[test]
+    fn element_delete_removes_the_volume() {
+        let out = pod(
+            "{volumes: [{name: data}, {name: other}]}",
+            "{volumes: [{name: data, $patch: delete}]}",
+        );
+        assert_eq!(out, y("{volumes: [{name: other}]}"));
+    }
+
+    #[test]
+    fn deleting_the_last_element_leaves_an_empty_list() {
+        let out = pod(
+            "{initContainers: [{name: init}], containers: [{name: c}]}",
+            "{initContainers: [{name: init, $patch: delete}]}",
+        );
+        assert_eq!(out, y("{initContainers: [], containers: [{name: c}]}"));
+    }
+
+    #[test]
+    fn map_directives_replace_and_delete() {
+        let out = deploy(
+            "{selector: {matchLabels: {app: a}, matchExpressions: []}, \
+             template: {metadata: {labels: {app: a}}, spec: {}}}",
+            "{selector: {$patch: replace, matchLabels: {x: y}}, template: {metadata: {$patch: delete}}}",
+        );
+        assert_eq!(
+            out,
+            y("{selector: {matchLabels: {x: y}}, template: {spec: {}}}")
+        );
+    }
+
+    #[test]
+    fn null_deletes_keys_and_scalars() {
+        let target = y(
+            "{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, \
+                        labels: {app: a, remove-me: x}}, spec: {replicas: 1, template: {spec: \
+                        {containers: [{name: c2, image: two}]}}}}",
+        );
+        let patch = y(
+            "{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, \
+                       labels: {remove-me: null, new: '1'}}, spec: {replicas: null, template: \
+                       {spec: {containers: [{name: c2, image: null}]}}}}",
+        );
+        let want = y(
+            "{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, \
+                      labels: {app: a, new: '1'}}, spec: {template: {spec: \
+                      {containers: [{name: c2}]}}}}",
+        );
+        assert_eq!(apply(&target, &patch).unwrap(), Some(want));
+    }
+
+    #[test]
+    fn null_list_removes_the_field_and_empty_list_replaces_only_atomic_lists() {
+        let spec = "{containers: [{name: c}], tolerations: [{key: k}], volumes: [{name: v}]}";
+        assert_eq!(
+            pod(spec, "{containers: null, tolerations: null}"),
+            y("{volumes: [{name: v}]}")
+        );
+        assert_eq!(
+            pod(spec, "{containers: [], tolerations: []}"),
+            y("{containers: [{name: c}], tolerations: [], volumes: [{name: v}]}")
+        );
+    }
+
+    #[test]
+    fn merges_finalizers_as_a_set_patch_first() {
+        let target =
+            y("{apiVersion: v1, kind: ConfigMap, metadata: {name: c, finalizers: [a, a, b]}}");
+        let patch =
+            y("{apiVersion: v1, kind: ConfigMap, metadata: {name: c, finalizers: [c, b, c]}}");
+        let want =
+            y("{apiVersion: v1, kind: ConfigMap, metadata: {name: c, finalizers: [c, b, a]}}");
+        assert_eq!(apply(&target, &patch).unwrap(), Some(want));
+    }
+
+    #[test]
+    fn smp_directives_other_than_patch_are_copied_literally() {
+        let out = deploy(
+            "{strategy: {type: RollingUpdate}, template: {spec: {containers: [{name: c1}, {name: c2}]}}}",
+            "{strategy: {$retainKeys: [type], type: Recreate}, template: {spec: \
+             {$setElementOrder/containers: [{name: c2}, {name: c1}], \
+             containers: [{name: c2, image: two2}]}}}",
+        );
+        let want = y(
+            "{strategy: {$retainKeys: [type], type: Recreate}, template: {spec: \
+                      {$setElementOrder/containers: [{name: c2}, {name: c1}], \
+                      containers: [{name: c2, image: two2}, {name: c1}]}}}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn replaces_tolerations_and_args() {
+        let out = pod(
+            "{tolerations: [{key: k1, operator: Exists}], containers: [{name: c, args: [a]}]}",
+            "{tolerations: [{key: k2, operator: Exists}], containers: [{name: c, args: [b, c]}]}",
+        );
+        let want = y(
+            "{tolerations: [{key: k2, operator: Exists}], containers: [{name: c, args: [b, c]}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn top_level_delete_removes_the_object() {
+        let target = y("{apiVersion: v1, kind: Service, metadata: {name: s}}");
+        let patch = y("{apiVersion: v1, kind: Service, metadata: {name: s}, $patch: delete}");
+        assert_eq!(apply(&target, &patch).unwrap(), None);
+    }
+
+    #[test]
+    fn top_level_replace_leaves_the_object_unchanged() {
+        let target =
+            y("{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: a}]}}");
+        let patch = y(
+            "{apiVersion: v1, kind: Pod, metadata: {name: p}, $patch: replace, \
+                       spec: {containers: [{name: z}]}}",
+        );
+        assert_eq!(apply(&target, &patch).unwrap(), Some(target));
+    }
+
+    #[test]
+    fn extensions_v1beta1_deployment_lists_are_replaced() {
+        let out = patch_spec(
+            "extensions/v1beta1",
+            "Deployment",
+            "{template: {spec: {containers: [{name: a, image: a}]}}}",
+            "{template: {spec: {containers: [{name: b, image: b}]}}}",
+        );
+        assert_eq!(
+            out,
+            y("{template: {spec: {containers: [{name: b, image: b}]}}}")
+        );
+    }
+
+    #[test]
+    fn custom_resource_lists_are_replaced_and_maps_merged() {
+        let out = patch_spec(
+            "example.com/v1",
+            "Widget",
+            "{items: [{name: a}, {name: b}], nested: {keep: 1, gone: 2}, containers: [{name: a}]}",
+            "{items: [{name: new}], nested: {added: true, gone: null}, \
+             fresh: {x: 1, y: null, z: {$patch: replace, q: 1}, w: {$patch: delete, a: 1}}}",
+        );
+        let want = y("{items: [{name: new}], nested: {keep: 1, added: true}, \
+                      containers: [{name: a}], fresh: {x: 1, z: {q: 1}}}");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn embedded_object_with_api_version_and_kind_gets_its_schema() {
+        let out = patch_spec(
+            "example.com/v1",
+            "Thing",
+            "{template: {apiVersion: v1, kind: Pod, spec: {containers: [{name: a, image: a}]}}}",
+            "{template: {spec: {containers: [{name: b, image: b}]}}}",
+        );
+        let want = y("{template: {apiVersion: v1, kind: Pod, spec: \
+                      {containers: [{name: b, image: b}, {name: a, image: a}]}}}");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn merges_webhooks_by_name() {
+        let target = y(
+            "{apiVersion: admissionregistration.k8s.io/v1, kind: MutatingWebhookConfiguration, \
+                        metadata: {name: m}, webhooks: [{name: a, sideEffects: None, \
+                        rules: [{operations: [CREATE]}]}, {name: b, sideEffects: None}]}",
+        );
+        let patch = y(
+            "{apiVersion: admissionregistration.k8s.io/v1, kind: MutatingWebhookConfiguration, \
+                       metadata: {name: m}, webhooks: [{name: b, failurePolicy: Ignore, \
+                       rules: [{operations: [UPDATE]}]}, {name: c}]}",
+        );
+        let want = y(
+            "{apiVersion: admissionregistration.k8s.io/v1, kind: MutatingWebhookConfiguration, \
+                      metadata: {name: m}, webhooks: [{name: b, sideEffects: None, \
+                      failurePolicy: Ignore, rules: [{operations: [UPDATE]}]}, {name: c}, \
+                      {name: a, sideEffects: None, rules: [{operations: [CREATE]}]}]}",
+        );
+        assert_eq!(apply(&target, &patch).unwrap(), Some(want));
+    }
+
+    #[test]
+    fn merges_service_ports_by_port_and_protocol() {
+        let out = patch_spec(
+            "v1",
+            "Service",
+            "{ports: [{port: 80, protocol: TCP, targetPort: 8080}, {port: 443, targetPort: 8443}, \
+             {port: 53, protocol: UDP}]}",
+            "{ports: [{port: 80, targetPort: 9090}, {port: 443, protocol: TCP, name: https}, \
+             {port: 53, protocol: TCP}]}",
+        );
+        let want = y(
+            "{ports: [{port: 53, protocol: TCP}, {port: 80, protocol: TCP, targetPort: 8080}, \
+                      {port: 443, targetPort: 8443}, {port: 53, protocol: UDP}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn merges_host_aliases_pull_secrets_and_spread_constraints() {
+        let out = pod(
+            "{hostAliases: [{ip: 1.1.1.1, hostnames: [a]}], imagePullSecrets: [{name: s1}], \
+             topologySpreadConstraints: [{topologyKey: zone, whenUnsatisfiable: DoNotSchedule, maxSkew: 1}, \
+             {topologyKey: host, whenUnsatisfiable: DoNotSchedule, maxSkew: 1}]}",
+            "{hostAliases: [{ip: 1.1.1.1, hostnames: [b]}, {ip: 2.2.2.2, hostnames: [c]}], \
+             imagePullSecrets: [{name: s2}], topologySpreadConstraints: \
+             [{topologyKey: host, whenUnsatisfiable: DoNotSchedule, maxSkew: 3}, \
+             {topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, maxSkew: 2}]}",
+        );
+        let want = y(
+            "{hostAliases: [{ip: 1.1.1.1, hostnames: [b]}, {ip: 2.2.2.2, hostnames: [c]}], \
+                      imagePullSecrets: [{name: s2}, {name: s1}], topologySpreadConstraints: \
+                      [{topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, maxSkew: 2}, \
+                      {topologyKey: zone, whenUnsatisfiable: DoNotSchedule, maxSkew: 1}, \
+                      {topologyKey: host, whenUnsatisfiable: DoNotSchedule, maxSkew: 3}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn merges_status_conditions_by_type() {
+        let target = y("{apiVersion: apps/v1, kind: Deployment, metadata: {name: d}, status: \
+                        {conditions: [{type: Available, status: 'True'}, {type: Progressing, status: 'True'}]}}");
+        let patch = y("{apiVersion: apps/v1, kind: Deployment, metadata: {name: d}, status: \
+                       {conditions: [{type: Progressing, status: 'False'}, {type: New, status: 'True'}]}}");
+        let want = y("{apiVersion: apps/v1, kind: Deployment, metadata: {name: d}, status: \
+                      {conditions: [{type: Progressing, status: 'False'}, {type: New, status: 'True'}, \
+                      {type: Available, status: 'True'}]}}");
+        assert_eq!(apply(&target, &patch).unwrap(), Some(want));
+    }
+
+    #[test]
+    fn new_list_is_walked_against_itself() {
+        let out = pod(
+            "{containers: [{name: c}]}",
+            "{imagePullSecrets: [{name: x}, {name: y, $patch: delete}, {}]}",
+        );
+        assert_eq!(
+            out,
+            y("{containers: [{name: c}], imagePullSecrets: [{name: x}]}")
+        );
+    }
+
+    #[test]
+    fn new_list_directive_elements_stay_literal() {
+        let out = pod(
+            "{}",
+            "{volumes: [{$patch: replace}, {name: a}], initContainers: [{$patch: delete}]}",
+        );
+        assert_eq!(
+            out,
+            y("{volumes: [{$patch: replace}], initContainers: [{$patch: delete}]}")
+        );
+    }
+
+    #[test]
+    fn new_container_has_nested_directives_and_nulls_applied() {
+        let out = pod(
+            "{containers: [{name: a, image: a}]}",
+            "{containers: [{name: b, image: b, volumeMounts: [{$patch: replace}, {mountPath: /x, name: x}], \
+             env: [{name: E, value: e}, {name: F, $patch: delete}, null], \
+             resources: {limits: {cpu: null, memory: 1Gi}}}]}",
+        );
+        let want = y(
+            "{containers: [{name: b, image: b, volumeMounts: [{mountPath: /x, name: x}], \
+                      env: [{name: E, value: e}], resources: {limits: {memory: 1Gi}}}, \
+                      {name: a, image: a}]}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn new_map_drops_nulls_and_applies_directives() {
+        let out = pod(
+            "{containers: [{name: c}]}",
+            "{securityContext: {runAsUser: 1, fsGroup: null, seLinuxOptions: {$patch: merge, user: u}}}",
+        );
+        let want = y(
+            "{containers: [{name: c}], securityContext: {runAsUser: 1, seLinuxOptions: {user: u}}}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn unknown_directive_in_a_new_map_is_kept() {
+        let out = pod("{}", "{newmap: {$patch: foo, a: 1}}");
+        assert_eq!(out, y("{newmap: {$patch: foo, a: 1}}"));
+    }
+
+    #[test]
+    fn unknown_directive_on_an_existing_map_is_an_error() {
+        let target = y("{apiVersion: v1, kind: Pod, spec: {containers: []}}");
+        let patch = y("{apiVersion: v1, kind: Pod, spec: {$patch: foo}}");
+        let err = apply(&target, &patch).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown patch strategy 'foo'") && err.contains("spec"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn kind_mismatch_is_an_error() {
+        let target = y("{apiVersion: apps/v1, kind: Deployment, spec: {replicas: 1}}");
+        let patch = y("{apiVersion: apps/v1, kind: Deployment, spec: {replicas: {a: 1}}}");
+        let err = apply(&target, &patch).unwrap_err().to_string();
+        assert!(
+            err.contains("spec.replicas") && err.contains("wrong node kind"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn untouched_nulls_are_kept() {
+        let out = pod(
+            "{hostname: null, nodeSelector: {k: null}, containers: [{name: a, image: null}]}",
+            "{restartPolicy: Never}",
+        );
+        let want = y(
+            "{hostname: null, nodeSelector: {k: null}, containers: [{name: a, image: null}], \
+                      restartPolicy: Never}",
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn null_target_field_takes_the_patch_value() {
+        let out = pod(
+            "{nodeSelector: null, containers: null}",
+            "{nodeSelector: {a: b}, containers: [{name: a}]}",
+        );
+        assert_eq!(out, y("{nodeSelector: {a: b}, containers: [{name: a}]}"));
+    }
+
+    #[test]
+    fn empty_or_keyless_elements_collapse_merged_lists() {
+        // kyaml deletes every element that has the key when it meets one without it.
+        let out = pod(
+            "{containers: [{name: a}, {}, {name: b}], volumes: [{}]}",
+            "{restartPolicy: Never}",
+        );
+        assert_eq!(
+            out,
+            y("{containers: [{name: a}], volumes: [], restartPolicy: Never}")
+        );
+        let out = pod(
+            "{containers: [{name: a, env: [{name: A, value: a}, {value: nokey}, {name: B, value: b}]}]}",
+            "{containers: [{name: a, env: [{name: C, value: c}]}]}",
+        );
+        assert_eq!(out, y("{containers: [{name: a, env: [{value: nokey}]}]}"));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_first_patch_element_and_last_target_element() {
+        let out = pod(
+            "{containers: [{name: c}]}",
+            "{containers: [{name: c9, image: x}, {name: c9, image: y}]}",
+        );
+        assert_eq!(out, y("{containers: [{name: c9, image: x}, {name: c}]}"));
+        let out = pod(
+            "{containers: [{name: a, image: one}, {name: b, image: b}, {name: a, image: two}]}",
+            "{containers: [{name: a, tty: true}]}",
+        );
+        assert_eq!(
+            out,
+            y("{containers: [{name: a, image: two}, {name: b, image: b}]}")
+        );
+    }
+
+    #[test]
+    fn merges_owner_references_by_uid() {
+        let target = y(
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: c, ownerReferences: \
+                        [{apiVersion: apps/v1, kind: Deployment, name: d, uid: '1'}]}}",
+        );
+        let patch = y(
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: c, ownerReferences: \
+                       [{apiVersion: apps/v1, kind: Deployment, name: e, uid: '2'}, \
+                       {uid: '1', controller: true}]}}",
+        );
+        let want = y("{apiVersion: v1, kind: ConfigMap, metadata: {name: c, ownerReferences: \
+                      [{apiVersion: apps/v1, kind: Deployment, name: e, uid: '2'}, \
+                      {apiVersion: apps/v1, kind: Deployment, name: d, uid: '1', controller: true}]}}");
+        assert_eq!(apply(&target, &patch).unwrap(), Some(want));
+    }
+}
