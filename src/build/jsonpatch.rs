@@ -236,3 +236,270 @@ fn replace(doc: &mut Value, path: &str, value: Value) -> std::result::Result<(),
         _ => Err("path not found".to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expectations checked against `kubectl kustomize` (kustomize v5.5, evanphx/json-patch v4).
+    use super::*;
+
+    fn y(text: &str) -> Value {
+        let json: serde_json::Value = serde_yaml::from_str(text).expect("test YAML");
+        Value::from(json)
+    }
+
+    fn doc() -> Value {
+        y("{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, labels: {app: a, x/y: s, t~: t}}, \
+           spec: {replicas: 1, template: {spec: {containers: [{name: a, image: a, args: [x, y, z]}]}}}}")
+    }
+
+    fn run(ops: &str) -> Result<Value> {
+        let mut d = doc();
+        apply(&mut d, &parse(ops)?)?;
+        Ok(d)
+    }
+
+    fn args(d: &Value) -> Value {
+        d.get_path(&["spec", "template", "spec", "containers"])
+            .and_then(|c| c.as_seq())
+            .and_then(|c| c[0].get("args"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    fn err(ops: &str) -> String {
+        run(ops).expect_err("patch must fail").to_string()
+    }
+
+    #[test]
+    fn parses_json_arrays_and_yaml_lists() {
+        let json = parse(r#"  [{"op": "add", "path": "/a", "value": 1}]"#).unwrap();
+        let yaml = parse("- op: add\n  path: /a\n  value: 1\n").unwrap();
+        assert_eq!(json, yaml);
+        assert_eq!(json[0].str_at(&["op"]), Some("add"));
+    }
+
+    #[test]
+    fn rejects_empty_text_maps_and_non_mapping_ops() {
+        assert!(parse("  \n")
+            .unwrap_err()
+            .to_string()
+            .contains("empty json patch"));
+        assert!(parse("op: add\npath: /a")
+            .unwrap_err()
+            .to_string()
+            .contains("must be a list"));
+        assert!(parse("[1]").unwrap_err().to_string().contains("op 0"));
+        assert!(parse("[{op: add}]")
+            .unwrap_err()
+            .to_string()
+            .contains("invalid JSON"));
+    }
+
+    #[test]
+    fn add_inserts_into_arrays_and_appends_with_dash() {
+        let d = run(
+            r#"[{"op": "add", "path": "/spec/template/spec/containers/0/args/1", "value": "ins"}]"#,
+        );
+        assert_eq!(args(&d.unwrap()), y("[x, ins, y, z]"));
+        let d = run(
+            r#"[{"op": "add", "path": "/spec/template/spec/containers/0/args/3", "value": "end"}]"#,
+        );
+        assert_eq!(args(&d.unwrap()), y("[x, y, z, end]"));
+        let d = run(
+            r#"[{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "l"}]"#,
+        );
+        assert_eq!(args(&d.unwrap()), y("[x, y, z, l]"));
+    }
+
+    #[test]
+    fn negative_indices_count_from_the_end() {
+        let d = run(
+            r#"[{"op": "add", "path": "/spec/template/spec/containers/0/args/-1", "value": "n"}]"#,
+        );
+        assert_eq!(args(&d.unwrap()), y("[x, y, z, n]"));
+        let d = run(r#"[{"op": "remove", "path": "/spec/template/spec/containers/0/args/-1"}]"#);
+        assert_eq!(args(&d.unwrap()), y("[x, y]"));
+    }
+
+    #[test]
+    fn indices_parse_like_go_atoi() {
+        let d = run(
+            r#"[{"op": "replace", "path": "/spec/template/spec/containers/0/args/01", "value": "q"}]"#,
+        );
+        assert_eq!(args(&d.unwrap()), y("[x, q, z]"));
+        let d = run(
+            r#"[{"op": "replace", "path": "/spec/template/spec/containers/0/args/+1", "value": "q"}]"#,
+        );
+        assert_eq!(args(&d.unwrap()), y("[x, q, z]"));
+    }
+
+    #[test]
+    fn add_past_the_end_is_an_error() {
+        let e = err(
+            r#"[{"op": "add", "path": "/spec/template/spec/containers/0/args/4", "value": "b"}]"#,
+        );
+        assert!(
+            e.contains("op 0 (add /spec/template/spec/containers/0/args/4)"),
+            "{e}"
+        );
+        assert!(e.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn add_to_a_missing_parent_is_an_error() {
+        let e = err(r#"[{"op": "add", "path": "/spec/strategy/type", "value": "x"}]"#);
+        assert_eq!(
+            e,
+            "json patch: op 0 (add /spec/strategy/type): path not found"
+        );
+        let e = err(r#"[{"op": "add", "path": "/spec/replicas/x", "value": 3}]"#);
+        assert!(e.contains("path not found"), "{e}");
+    }
+
+    #[test]
+    fn add_replaces_an_existing_key_and_defaults_value_to_null() {
+        let d = run(r#"[{"op": "add", "path": "/spec/replicas", "value": 7}, {"op": "add", "path": "/spec/x"}]"#)
+            .unwrap();
+        assert_eq!(d.get_path(&["spec", "replicas"]), Some(&Value::Int(7)));
+        assert_eq!(d.get_path(&["spec", "x"]), Some(&Value::Null));
+    }
+
+    #[test]
+    fn replace_of_a_missing_key_adds_it() {
+        let d = run(r#"[{"op": "replace", "path": "/spec/paused", "value": true}]"#).unwrap();
+        assert_eq!(d.get_path(&["spec", "paused"]), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn replace_under_a_missing_parent_or_past_the_end_is_an_error() {
+        let e = err(r#"[{"op": "replace", "path": "/spec/strategy/type", "value": "x"}]"#);
+        assert_eq!(
+            e,
+            "json patch: op 0 (replace /spec/strategy/type): path not found"
+        );
+        let e = err(
+            r#"[{"op": "replace", "path": "/spec/template/spec/containers/0/args/5", "value": "q"}]"#,
+        );
+        assert!(e.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn remove_of_a_missing_key_or_index_is_an_error() {
+        let e = err(r#"[{"op": "remove", "path": "/spec/paused"}]"#);
+        assert_eq!(
+            e,
+            "json patch: op 0 (remove /spec/paused): key 'paused' not found"
+        );
+        let e = err(r#"[{"op": "remove", "path": "/spec/template/spec/containers/0/args/3"}]"#);
+        assert!(e.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn remove_deletes_array_elements() {
+        let d = run(r#"[{"op": "remove", "path": "/spec/template/spec/containers/0"}]"#).unwrap();
+        assert_eq!(
+            d.get_path(&["spec", "template", "spec", "containers"]),
+            Some(&y("[]"))
+        );
+    }
+
+    #[test]
+    fn decodes_tilde_escapes() {
+        let d = run(
+            r#"[{"op": "replace", "path": "/metadata/labels/x~1y", "value": "S"},
+                        {"op": "remove", "path": "/metadata/labels/t~0"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            d.get_path(&["metadata", "labels"]),
+            Some(&y("{app: a, x/y: S}"))
+        );
+    }
+
+    #[test]
+    fn paths_ignore_their_first_segment_and_slash_is_the_empty_key() {
+        let d = run(r#"[{"op": "add", "path": "spec/replicas", "value": 3}, {"op": "add", "path": "/", "value": "r"}]"#)
+            .unwrap();
+        assert_eq!(d.get("replicas"), Some(&Value::Int(3)));
+        assert_eq!(d.get(""), Some(&Value::str("r")));
+        assert!(err(r#"[{"op": "add", "path": "", "value": 1}]"#)
+            .contains(r#"(add ""): path not found"#));
+    }
+
+    #[test]
+    fn dash_is_a_plain_key_in_maps_and_invalid_mid_path() {
+        let d = run(r#"[{"op": "add", "path": "/metadata/labels/-", "value": "dash"}]"#).unwrap();
+        assert_eq!(
+            d.get_path(&["metadata", "labels", "-"]),
+            Some(&Value::str("dash"))
+        );
+        let e = err(
+            r#"[{"op": "replace", "path": "/spec/template/spec/containers/-/image", "value": "z"}]"#,
+        );
+        assert!(e.contains("path not found"), "{e}");
+        let e =
+            err(r#"[{"op": "add", "path": "/spec/template/spec/containers/name", "value": 3}]"#);
+        assert!(e.contains("'name' is not a valid array index"), "{e}");
+    }
+
+    #[test]
+    fn move_and_copy() {
+        let d = run(
+            r#"[{"op": "move", "from": "/spec/template/spec/containers/0/args/0",
+                         "path": "/spec/template/spec/containers/0/args/-"}]"#,
+        )
+        .unwrap();
+        assert_eq!(args(&d), y("[y, z, x]"));
+        let d = run(
+            r#"[{"op": "copy", "from": "/metadata/labels", "path": "/spec/template/metadata"},
+                        {"op": "copy", "from": "/spec/nope", "path": "/spec/x"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            d.get_path(&["spec", "template", "metadata"]),
+            d.get_path(&["metadata", "labels"])
+        );
+        assert_eq!(d.get_path(&["spec", "x"]), Some(&Value::Null));
+    }
+
+    #[test]
+    fn move_from_a_missing_key_or_into_itself_is_an_error() {
+        let e = err(r#"[{"op": "move", "from": "/spec/nope", "path": "/spec/x"}]"#);
+        assert!(e.contains("from /spec/nope: key 'nope' not found"), "{e}");
+        let e = err(r#"[{"op": "move", "from": "/spec/template", "path": "/spec/template/x"}]"#);
+        assert!(e.contains("path not found"), "{e}");
+    }
+
+    #[test]
+    fn test_compares_exactly_and_missing_equals_null() {
+        let d = run(r#"[{"op": "test", "path": "/spec/replicas", "value": 1},
+                        {"op": "test", "path": "/spec/nope", "value": null},
+                        {"op": "replace", "path": "/spec/replicas", "value": 2}]"#)
+        .unwrap();
+        assert_eq!(d.get_path(&["spec", "replicas"]), Some(&Value::Int(2)));
+        for ops in [
+            r#"[{"op": "test", "path": "/spec/replicas", "value": 1.0}]"#,
+            r#"[{"op": "test", "path": "/spec/replicas", "value": 5}]"#,
+            r#"[{"op": "test", "path": "/spec/nope", "value": 1}]"#,
+        ] {
+            assert!(err(ops).contains("test failed"), "{ops}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_failing_op_index_kind_and_path() {
+        let e = err(
+            r#"[{"op": "replace", "path": "/spec/replicas", "value": 3}, {"op": "remove", "path": "/spec/nope"}]"#,
+        );
+        assert!(
+            e.starts_with("json patch: op 1 (remove /spec/nope): "),
+            "{e}"
+        );
+        assert!(err(r#"[{"op": "frob", "path": "/a"}]"#)
+            .contains("op 0 (frob /a): unknown operation 'frob'"));
+        assert!(err(r#"[{"path": "/a"}]"#).contains("unknown operation 'unknown'"));
+        assert!(
+            err(r#"[{"op": "add", "value": 3}]"#).contains("(add <no path>): missing 'path' field")
+        );
+    }
+}
