@@ -588,9 +588,14 @@ impl Lists<'_> {
                 // kyaml returns the target node (merged in place) for maps merged normally,
                 // else the patch node.
                 let p = &self.arena[j];
-                let replace = p.get(DIRECTIVE).map(node_text).as_deref() == Some("replace");
-                if matches!(self.arena[i], Value::Map(_)) && matches!(p, Value::Map(_)) && !replace
-                {
+                let directive = p.get(DIRECTIVE).map(node_text);
+                let both_maps =
+                    matches!(self.arena[i], Value::Map(_)) && matches!(p, Value::Map(_));
+                if both_maps && directive.as_deref() == Some("delete") {
+                    // Removed without touching the target element.
+                    return Ok(None);
+                }
+                if both_maps && directive.as_deref() != Some("replace") {
                     i
                 } else {
                     let r = merge(Some(self.arena[i].clone()), Some(p.clone()), schema, path)?;
