@@ -30,7 +30,6 @@ const DIRECTIVE: &str = "$patch";
 /// object (`$patch: delete` at the top level). Merge keys come from the embedded Kubernetes
 /// v1.21.2 schema, looked up by the target's apiVersion and kind.
 pub fn apply(target: &Value, patch: &Value) -> Result<Option<Value>> {
-    let mut path = Vec::new();
     // kustomize keeps the target node merged in place and ignores the walk's return value,
     // so a top-level `$patch: replace` leaves the object unchanged.
     if let (Value::Map(_), Value::Map(p)) = (target, patch) {
@@ -38,7 +37,7 @@ pub fn apply(target: &Value, patch: &Value) -> Result<Option<Value>> {
             return Ok(Some(target.clone()));
         }
     }
-    merge(Some(target.clone()), Some(patch.clone()), None, &mut path)
+    merge(Some(target.clone()), Some(patch.clone()), None).map_err(finish)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -50,7 +49,7 @@ enum Directive {
 
 /// Reads and removes the `$patch` directive of a patch map. An unknown directive is an error
 /// when `strict`, else it is left in the map (kyaml ignores the error when adding a new map).
-fn take_directive(map: &mut Map, strict: bool, path: &[String]) -> Result<Directive> {
+fn take_directive(map: &mut Map, strict: bool) -> Result<Directive> {
     let directive = match map.get(DIRECTIVE) {
         None => return Ok(Directive::Merge),
         Some(Value::Str(s)) if s == "delete" => Directive::Delete,
@@ -59,7 +58,7 @@ fn take_directive(map: &mut Map, strict: bool, path: &[String]) -> Result<Direct
         Some(other) => {
             if strict {
                 return Err(Error::invalid(
-                    context(path),
+                    String::new(),
                     format!(
                         "unknown patch strategy '{}'",
                         other.scalar_text().unwrap_or_default()
@@ -73,11 +72,34 @@ fn take_directive(map: &mut Map, strict: bool, path: &[String]) -> Result<Direct
     Ok(directive)
 }
 
-fn context(path: &[String]) -> String {
-    if path.is_empty() {
-        "strategic merge patch".to_string()
-    } else {
-        format!("strategic merge patch: field {}", path.join("."))
+/// Adds a field name to the path an error occurred at (built on the way out, so the merge
+/// itself does not track paths).
+fn at(e: Error, key: &str) -> Error {
+    match e {
+        Error::Invalid { context, message } if context.is_empty() => Error::Invalid {
+            context: key.to_string(),
+            message,
+        },
+        Error::Invalid { context, message } => Error::Invalid {
+            context: format!("{key}.{context}"),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// The final error: names the field path inside the object.
+fn finish(e: Error) -> Error {
+    match e {
+        Error::Invalid { context, message } => Error::Invalid {
+            context: if context.is_empty() {
+                "strategic merge patch".to_string()
+            } else {
+                format!("strategic merge patch: field {context}")
+            },
+            message,
+        },
+        other => other,
     }
 }
 
@@ -115,8 +137,17 @@ fn merge(
     dest: Option<Value>,
     patch: Option<Value>,
     schema: Option<Schema>,
-    path: &mut Vec<String>,
 ) -> Result<Option<Value>> {
+    if patch.is_none() {
+        // Nothing to merge: the target is walked alone.
+        return match dest {
+            Some(mut d) => {
+                walk_dest(&mut d, schema)?;
+                Ok(Some(d))
+            }
+            None => Ok(None),
+        };
+    }
     let schema = resolve_schema(schema, [dest.as_ref(), patch.as_ref()]);
     let kind_source = [&dest, &patch].into_iter().flatten().find(|v| !v.is_null());
     let Some(kind_source) = kind_source else {
@@ -131,7 +162,7 @@ fn merge(
     for v in [&dest, &patch].into_iter().flatten() {
         if !v.is_null() && node_kind(v) != expected {
             return Err(Error::invalid(
-                context(path),
+                String::new(),
                 format!(
                     "wrong node kind: expected {expected} but got {} in {}",
                     node_kind(v),
@@ -145,10 +176,10 @@ fn merge(
         }
     }
     match expected {
-        "MappingNode" => merge_map(dest, patch, schema, path),
+        "MappingNode" => merge_map(dest, patch, schema),
         "SequenceNode" => {
             if is_merge_list(schema) {
-                merge_assoc_list(dest, patch, schema, path)
+                merge_assoc_list(dest, patch, schema)
             } else {
                 // Non-associative: the patch list (even empty) replaces the target's.
                 Ok(match patch {
@@ -170,17 +201,16 @@ fn merge_map(
     dest: Option<Value>,
     patch: Option<Value>,
     schema: Option<Schema>,
-    path: &mut Vec<String>,
 ) -> Result<Option<Value>> {
     if is_missing_or_null(&dest) {
         // The map is new: add the patch's, walked against itself.
         let Some(Value::Map(mut p)) = patch else {
             return Ok(None);
         };
-        if take_directive(&mut p, false, path)? == Directive::Delete {
+        if take_directive(&mut p, false)? == Directive::Delete {
             return Ok(None);
         }
-        return normalize_map_fields(p, schema, path).map(Some);
+        return normalize_map_fields(p, schema).map(Some);
     }
     let Some(Value::Map(mut d)) = dest else {
         return Ok(None);
@@ -190,10 +220,15 @@ fn merge_map(
         Some(Value::Map(p)) => p,
         _ => Map::new(),
     };
-    match take_directive(&mut p, true, path)? {
+    match take_directive(&mut p, true)? {
         Directive::Delete => return Ok(None),
-        Directive::Replace => return normalize_map_fields(p, schema, path).map(Some),
+        Directive::Replace => return normalize_map_fields(p, schema).map(Some),
         Directive::Merge => {}
+    }
+    if p.is_empty() {
+        let mut dest = Value::Map(d);
+        walk_dest(&mut dest, schema)?;
+        return Ok(Some(dest));
     }
     let mut keys: Vec<String> = d.keys().chain(p.keys()).cloned().collect();
     keys.sort_unstable();
@@ -203,9 +238,7 @@ fn merge_map(
         let dv = d.get_mut(&key).map(|v| std::mem::replace(v, Value::Null));
         let existed = dv.is_some();
         let pv = p.shift_remove(&key);
-        path.push(key);
-        let merged = merge(dv, pv, child_schema, path)?;
-        let key = path.pop().unwrap_or_default();
+        let merged = merge(dv, pv, child_schema).map_err(|e| at(e, &key))?;
         match merged {
             Some(v) if existed => {
                 if let Some(slot) = d.get_mut(&key) {
@@ -223,32 +256,57 @@ fn merge_map(
     Ok(Some(Value::Map(d)))
 }
 
+/// Walks a target value the patch does not touch (kyaml visits it anyway): values are kept,
+/// but merged lists inside are rebuilt, which drops their null and empty elements.
+fn walk_dest(v: &mut Value, schema: Option<Schema>) -> Result<()> {
+    let schema = resolve_schema(schema, [Some(&*v), None]);
+    match v {
+        Value::Map(m) => {
+            for (k, child) in m.iter_mut() {
+                if matches!(child, Value::Map(_) | Value::Seq(_)) {
+                    walk_dest(child, schema.and_then(|s| s.field(k))).map_err(|e| at(e, k))?;
+                }
+            }
+        }
+        Value::Seq(items) if is_merge_list(schema) => {
+            let keys: &[String] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
+            let items = std::mem::take(items);
+            *v = Value::Seq(walk_list(
+                items,
+                Some(Vec::new()),
+                keys,
+                schema.and_then(Schema::items),
+            )?);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Walks a value against itself (kyaml's walk of a node with no counterpart: it becomes both
 /// the destination and the patch): directives are applied, `null` fields removed.
-fn normalize(v: Value, schema: Option<Schema>, path: &mut Vec<String>) -> Result<Option<Value>> {
+fn normalize(v: Value, schema: Option<Schema>) -> Result<Option<Value>> {
     let schema = resolve_schema(schema, [Some(&v), None]);
     match v {
         Value::Null => Ok(None),
         Value::Map(mut m) => {
-            if take_directive(&mut m, true, path)? == Directive::Delete {
+            if take_directive(&mut m, true)? == Directive::Delete {
                 return Ok(None);
             }
-            normalize_map_fields(m, schema, path).map(Some)
+            normalize_map_fields(m, schema).map(Some)
         }
-        Value::Seq(items) if is_merge_list(schema) => normalize_assoc_list(items, schema, path),
+        Value::Seq(items) if is_merge_list(schema) => normalize_assoc_list(items, schema),
         other => Ok(Some(other)),
     }
 }
 
-fn normalize_map_fields(m: Map, schema: Option<Schema>, path: &mut Vec<String>) -> Result<Value> {
+fn normalize_map_fields(m: Map, schema: Option<Schema>) -> Result<Value> {
     let mut entries: Vec<(String, Value)> = m.into_iter().collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Map::with_capacity(entries.len());
     for (key, value) in entries {
         let child_schema = schema.and_then(|s| s.field(&key));
-        path.push(key);
-        let v = normalize(value, child_schema, path)?;
-        let key = path.pop().unwrap_or_default();
+        let v = normalize(value, child_schema).map_err(|e| at(e, &key))?;
         if let Some(v) = v {
             out.insert(key, v);
         }
@@ -275,7 +333,7 @@ fn node_text(v: &Value) -> String {
 
 /// A list-level directive: the first element holding a `$patch` key, when that is its only
 /// key (kyaml's `determineSequenceNodePatchStrategy`). The directive elements are removed.
-fn take_list_directive(items: &mut Vec<Value>, path: &[String]) -> Result<Directive> {
+fn take_list_directive(items: &mut Vec<Value>) -> Result<Directive> {
     let first = items.iter().find_map(|v| match v {
         Value::Map(m) => m.get(DIRECTIVE).map(|d| (m.len(), d)),
         _ => None,
@@ -290,7 +348,7 @@ fn take_list_directive(items: &mut Vec<Value>, path: &[String]) -> Result<Direct
         "merge" => Directive::Merge,
         other => {
             return Err(Error::invalid(
-                context(path),
+                String::new(),
                 format!("unknown patch strategy '{other}'"),
             ))
         }
@@ -312,7 +370,6 @@ fn merge_assoc_list(
     dest: Option<Value>,
     patch: Option<Value>,
     schema: Option<Schema>,
-    path: &mut Vec<String>,
 ) -> Result<Option<Value>> {
     let keys: &[String] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
     let item_schema = schema.and_then(Schema::items);
@@ -322,7 +379,7 @@ fn merge_assoc_list(
             // The list is new: the patch's list as is, walked against itself.
             return match patch {
                 Some(Value::Seq(p)) => {
-                    walk_list(p, None, keys, item_schema, path).map(|l| Some(Value::Seq(l)))
+                    walk_list(p, None, keys, item_schema).map(|l| Some(Value::Seq(l)))
                 }
                 _ => Ok(None),
             };
@@ -330,31 +387,28 @@ fn merge_assoc_list(
     };
     match patch {
         Some(Value::Null) => Ok(None),
-        Some(Value::Seq(mut p)) => match take_list_directive(&mut p, path)? {
+        Some(Value::Seq(mut p)) => match take_list_directive(&mut p)? {
             Directive::Delete => Ok(None),
             Directive::Replace => {
-                walk_list(p, None, keys, item_schema, path).map(|l| Some(Value::Seq(l)))
+                walk_list(p, None, keys, item_schema).map(|l| Some(Value::Seq(l)))
             }
             Directive::Merge => {
-                walk_list(dest_items, Some(p), keys, item_schema, path).map(|l| Some(Value::Seq(l)))
+                walk_list(dest_items, Some(p), keys, item_schema).map(|l| Some(Value::Seq(l)))
             }
         },
-        _ => walk_list(dest_items, Some(Vec::new()), keys, item_schema, path)
-            .map(|l| Some(Value::Seq(l))),
+        _ => {
+            walk_list(dest_items, Some(Vec::new()), keys, item_schema).map(|l| Some(Value::Seq(l)))
+        }
     }
 }
 
 /// A merged list walked against itself (no counterpart in the target).
-fn normalize_assoc_list(
-    mut items: Vec<Value>,
-    schema: Option<Schema>,
-    path: &mut Vec<String>,
-) -> Result<Option<Value>> {
-    if take_list_directive(&mut items, path)? == Directive::Delete {
+fn normalize_assoc_list(mut items: Vec<Value>, schema: Option<Schema>) -> Result<Option<Value>> {
+    if take_list_directive(&mut items)? == Directive::Delete {
         return Ok(None);
     }
     let keys: &[String] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
-    walk_list(items, None, keys, schema.and_then(Schema::items), path).map(|l| Some(Value::Seq(l)))
+    walk_list(items, None, keys, schema.and_then(Schema::items)).map(|l| Some(Value::Seq(l)))
 }
 
 /// The elements of both lists live in one arena; lists hold indices, so that an element
@@ -374,7 +428,6 @@ fn walk_list(
     patch: Option<Vec<Value>>,
     keys: &[String],
     item_schema: Option<Schema>,
-    path: &mut Vec<String>,
 ) -> Result<Vec<Value>> {
     let mut arena = dest;
     let dest: Vec<usize> = (0..arena.len()).collect();
@@ -391,9 +444,9 @@ fn walk_list(
         item_schema,
     };
     let items = if keys.is_empty() {
-        l.merge_primitives(path)?
+        l.merge_primitives()?
     } else {
-        l.merge_keyed(path)?
+        l.merge_keyed()?
     };
     Ok(l.into_values(items))
 }
@@ -559,26 +612,21 @@ impl Lists<'_> {
 
     /// Walks one element pair; returns the arena index of the resulting node (the target
     /// element merged in place, or the patch element), `None` when it is removed.
-    fn walk_element(
-        &mut self,
-        d: Option<usize>,
-        p: Option<usize>,
-        path: &mut Vec<String>,
-    ) -> Result<Option<usize>> {
+    fn walk_element(&mut self, d: Option<usize>, p: Option<usize>) -> Result<Option<usize>> {
         let schema = self.item_schema;
         let d = d.filter(|&i| !self.arena[i].is_null() || Some(i) == p);
         let target = match (d, p) {
             (None, None) => return Ok(None),
             (Some(i), Some(j)) if i == j => {
                 let v = std::mem::replace(&mut self.arena[i], Value::Null);
-                let Some(v) = normalize(v, schema, path)? else {
+                let Some(v) = normalize(v, schema)? else {
                     return Ok(None);
                 };
                 self.arena[i] = v;
                 return Ok(Some(i));
             }
             (None, Some(j)) => {
-                let r = merge(None, Some(self.arena[j].clone()), schema, path)?;
+                let r = merge(None, Some(self.arena[j].clone()), schema)?;
                 let Some(r) = r else { return Ok(None) };
                 self.arena[j] = r;
                 return Ok(Some(j));
@@ -598,7 +646,7 @@ impl Lists<'_> {
                 if both_maps && directive.as_deref() != Some("replace") {
                     i
                 } else {
-                    let r = merge(Some(self.arena[i].clone()), Some(p.clone()), schema, path)?;
+                    let r = merge(Some(self.arena[i].clone()), Some(p.clone()), schema)?;
                     let Some(r) = r else { return Ok(None) };
                     self.arena[j] = r;
                     return Ok(Some(j));
@@ -607,7 +655,7 @@ impl Lists<'_> {
         };
         let dv = std::mem::replace(&mut self.arena[target], Value::Null);
         let pv = p.map(|j| self.arena[j].clone());
-        match merge(Some(dv), pv, schema, path)? {
+        match merge(Some(dv), pv, schema)? {
             Some(r) => {
                 self.arena[target] = r;
                 Ok(Some(target))
@@ -616,7 +664,7 @@ impl Lists<'_> {
         }
     }
 
-    fn merge_keyed(&mut self, path: &mut Vec<String>) -> Result<Vec<usize>> {
+    fn merge_keyed(&mut self) -> Result<Vec<usize>> {
         let keys = self.keys;
         let mut tuples: Vec<Vec<String>> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -640,7 +688,7 @@ impl Lists<'_> {
             let (lkeys, lvals) = validate_keys(std::slice::from_ref(&vvals), &vvals, &vkeys);
             let d = self.lookup(&self.dest, &lkeys, &lvals);
             let p = self.lookup(self.patch_list(), &lkeys, &lvals);
-            let val = self.walk_element(d, p, path)?;
+            let val = self.walk_element(d, p)?;
             let val = val.filter(|&i| !is_empty_element(&self.arena[i]));
             let Some(val) = val else {
                 let mut dest = std::mem::take(&mut self.dest);
@@ -681,7 +729,7 @@ impl Lists<'_> {
 
     /// A merged list of primitives (`finalizers`): patch values first, then the target's,
     /// each value once; null elements dropped.
-    fn merge_primitives(&mut self, _path: &mut Vec<String>) -> Result<Vec<usize>> {
+    fn merge_primitives(&mut self) -> Result<Vec<usize>> {
         let order: Vec<usize> = match &self.patch {
             Some(p) => p.iter().chain(self.dest.iter()).copied().collect(),
             None => self.dest.clone(),
