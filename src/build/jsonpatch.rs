@@ -22,26 +22,30 @@ pub fn parse(text: &str) -> Result<Vec<Value>> {
     if text.is_empty() {
         return Err(Error::invalid(CONTEXT, "empty json patch operations"));
     }
-    let json: serde_json::Value = if text.starts_with('[') {
-        serde_json::from_str(text)
-            .map_err(|e| Error::invalid(CONTEXT, format!("invalid JSON: {e}")))?
+    let ops: Vec<Value> = if text.starts_with('[') {
+        let json: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::invalid(CONTEXT, format!("invalid JSON: {e}")))?;
+        match json {
+            serde_json::Value::Array(ops) => ops.into_iter().map(Value::from).collect(),
+            _ => return Err(Error::invalid(CONTEXT, "operations must be a list")),
+        }
     } else {
-        // TODO: use crate::yaml once its parser lands (YAML 1.2 scalars, same as kustomize).
-        serde_yaml::from_str(text)
+        match yaml11::parse(text)
             .map_err(|e| Error::invalid(CONTEXT, format!("invalid YAML: {e}")))?
-    };
-    let serde_json::Value::Array(ops) = json else {
-        return Err(Error::invalid(CONTEXT, "operations must be a list"));
+        {
+            Value::Seq(ops) => ops,
+            _ => return Err(Error::invalid(CONTEXT, "operations must be a list")),
+        }
     };
     ops.into_iter()
         .enumerate()
         .map(|(i, op)| match op {
-            serde_json::Value::Object(_) => Ok(Value::from(op)),
+            Value::Map(_) => Ok(op),
             other => Err(Error::invalid(
                 CONTEXT,
                 format!(
                     "op {i}: an operation must be a mapping, not {}",
-                    Value::from(other).type_name()
+                    other.type_name()
                 ),
             )),
         })
@@ -237,6 +241,207 @@ fn replace(doc: &mut Value, path: &str, value: Value) -> std::result::Result<(),
     }
 }
 
+/// The YAML form of a JSON patch, read the way kustomize reads it (`sigs.k8s.io/yaml`'s
+/// `YAMLToJSON`, i.e. go-yaml v2): YAML 1.1 plain scalars (`yes`/`on` are booleans, `0755` is
+/// octal), aliases expanded, map keys turned into strings, integral floats written as integers.
+mod yaml11 {
+    use crate::yaml::{Map, Value};
+    use std::collections::HashMap;
+    use yaml_rust2::parser::{Event, EventReceiver, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+
+    #[derive(Default)]
+    struct Events(Vec<Event>);
+
+    impl EventReceiver for Events {
+        fn on_event(&mut self, ev: Event) {
+            self.0.push(ev);
+        }
+    }
+
+    /// Parses the first document of `text`.
+    pub fn parse(text: &str) -> Result<Value, String> {
+        let mut events = Events::default();
+        Parser::new_from_str(text)
+            .load(&mut events, false)
+            .map_err(|e| e.to_string())?;
+        let mut b = Builder {
+            events: events.0.into_iter(),
+            anchors: HashMap::new(),
+        };
+        loop {
+            match b.events.next() {
+                None | Some(Event::StreamEnd) => return Ok(Value::Null),
+                Some(Event::StreamStart | Event::DocumentStart) => continue,
+                Some(ev) => return b.node(ev),
+            }
+        }
+    }
+
+    struct Builder {
+        events: std::vec::IntoIter<Event>,
+        anchors: HashMap<usize, Value>,
+    }
+
+    impl Builder {
+        fn node(&mut self, ev: Event) -> Result<Value, String> {
+            let (value, anchor) = match ev {
+                Event::Scalar(text, style, anchor, tag) => {
+                    let is_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                    let v = if style == TScalarStyle::Plain && !is_str {
+                        resolve(&text)
+                    } else {
+                        Value::Str(text)
+                    };
+                    (v, anchor)
+                }
+                Event::Alias(id) => {
+                    return self
+                        .anchors
+                        .get(&id)
+                        .cloned()
+                        .ok_or("unknown alias".to_string())
+                }
+                Event::SequenceStart(anchor, _) => {
+                    let mut items = Vec::new();
+                    loop {
+                        match self.events.next() {
+                            Some(Event::SequenceEnd) => break,
+                            Some(ev) => items.push(self.node(ev)?),
+                            None => return Err("unterminated sequence".to_string()),
+                        }
+                    }
+                    (Value::Seq(items), anchor)
+                }
+                Event::MappingStart(anchor, _) => {
+                    let mut map = Map::new();
+                    loop {
+                        let key = match self.events.next() {
+                            Some(Event::MappingEnd) => break,
+                            Some(ev) => self.node(ev)?,
+                            None => return Err("unterminated mapping".to_string()),
+                        };
+                        let value = match self.events.next() {
+                            Some(ev) => self.node(ev)?,
+                            None => return Err("unterminated mapping".to_string()),
+                        };
+                        let key = match key {
+                            Value::Str(s) => s,
+                            Value::Null => "null".to_string(),
+                            Value::Map(_) | Value::Seq(_) => {
+                                return Err("a mapping key must be a scalar".to_string())
+                            }
+                            other => other.scalar_text().unwrap_or_default(),
+                        };
+                        map.insert(key, value);
+                    }
+                    (Value::Map(map), anchor)
+                }
+                other => return Err(format!("unexpected YAML event {other:?}")),
+            };
+            if anchor > 0 {
+                self.anchors.insert(anchor, value.clone());
+            }
+            Ok(value)
+        }
+    }
+
+    /// go-yaml v2's resolution of a plain scalar, then JSON's view of numbers.
+    fn resolve(text: &str) -> Value {
+        match text {
+            "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+            "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+                return Value::Bool(true)
+            }
+            "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off"
+            | "OFF" => return Value::Bool(false),
+            _ => {}
+        }
+        let first = text.chars().next().unwrap_or(' ');
+        if !(first.is_ascii_digit() || matches!(first, '+' | '-' | '.')) {
+            return Value::Str(text.to_string());
+        }
+        let plain = text.replace('_', "");
+        if let Some(i) = go_parse_int(&plain) {
+            return i;
+        }
+        if is_yaml_float(&plain) {
+            if let Ok(f) = plain.parse::<f64>() {
+                return json_number(f);
+            }
+        }
+        Value::Str(text.to_string())
+    }
+
+    /// Go's `strconv.ParseInt(s, 0, 64)` (then `ParseUint`): sign, `0x`, `0o`, `0b`, and a
+    /// leading `0` for octal.
+    fn go_parse_int(s: &str) -> Option<Value> {
+        let (neg, digits) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let lower = digits.to_ascii_lowercase();
+        let (radix, body) = if let Some(b) = lower.strip_prefix("0x") {
+            (16, b)
+        } else if let Some(b) = lower.strip_prefix("0o") {
+            (8, b)
+        } else if let Some(b) = lower.strip_prefix("0b") {
+            (2, b)
+        } else if lower.len() > 1 && lower.starts_with('0') {
+            (8, &lower[1..])
+        } else {
+            (10, lower.as_str())
+        };
+        if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        let magnitude = u64::from_str_radix(body, radix).ok()?;
+        if neg {
+            if magnitude <= i64::MAX as u64 + 1 {
+                return Some(Value::Int((magnitude as i128).wrapping_neg() as i64));
+            }
+            return None;
+        }
+        Some(match i64::try_from(magnitude) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::UInt(magnitude),
+        })
+    }
+
+    /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` or one of the special floats.
+    fn is_yaml_float(s: &str) -> bool {
+        let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+        let (mantissa, exponent) = match body.find(['e', 'E']) {
+            Some(i) => (&body[..i], Some(&body[i + 1..])),
+            None => (body, None),
+        };
+        let mantissa_ok = match mantissa.split_once('.') {
+            Some(("", frac)) => !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()),
+            Some((int, frac)) => {
+                !int.is_empty()
+                    && int.bytes().all(|b| b.is_ascii_digit())
+                    && frac.bytes().all(|b| b.is_ascii_digit())
+            }
+            None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+        };
+        let exponent_ok = exponent.is_none_or(|e| {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        });
+        mantissa_ok && exponent_ok
+    }
+
+    /// A float as it comes back from Go's `encoding/json`: integral values are integers.
+    fn json_number(f: f64) -> Value {
+        if f.fract() == 0.0 && f.abs() < 1e21 && f >= i64::MIN as f64 && f <= i64::MAX as f64 {
+            Value::Int(f as i64)
+        } else {
+            Value::Float(f)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Expectations checked against `kubectl kustomize` (kustomize v5.5, evanphx/json-patch v4).
@@ -276,6 +481,25 @@ mod tests {
         let yaml = parse("- op: add\n  path: /a\n  value: 1\n").unwrap();
         assert_eq!(json, yaml);
         assert_eq!(json[0].str_at(&["op"]), Some("add"));
+    }
+
+    #[test]
+    fn yaml_ops_use_yaml_1_1_scalars_like_kustomize() {
+        let ops = parse(
+            "- {op: add, path: /data/yes, value: yes}\n- {op: add, path: /data/on, value: on}\n\
+             - {op: add, path: /data/oct, value: 0755}\n- {op: add, path: /data/exp, value: 1e3}\n\
+             - {op: add, path: /data/flt, value: 1.0}\n- {op: add, path: /data/tilde, value: ~}\n\
+             - {op: add, path: /data/date, value: 2021-01-01}\n- {op: add, path: /data/q, value: 'yes'}\n\
+             - {op: add, path: /data/hex, value: 0x1F}\n- {op: add, path: /data/f, value: 2.5}",
+        )
+        .unwrap();
+        let mut d = y("{data: {}}");
+        apply(&mut d, &ops).unwrap();
+        let want = y(
+            "{data: {'yes': true, 'on': true, oct: 493, exp: 1000, flt: 1, tilde: null, \
+                      date: '2021-01-01', q: 'yes', hex: 31, f: 2.5}}",
+        );
+        assert_eq!(d, want);
     }
 
     #[test]
