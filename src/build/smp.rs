@@ -491,28 +491,28 @@ fn match_values(a: &[String], b: &[String]) -> Option<Vec<String>> {
     common.then_some(res)
 }
 
-/// kyaml's `validateKeys`: the keys with a value somewhere in `all`, and this tuple's values
-/// for them; every key when none has a value.
-fn validate_keys(
-    all: &[Vec<String>],
-    values: &[String],
-    keys: &[String],
-) -> (Vec<String>, Vec<String>) {
-    let valid: Vec<bool> = (0..keys.len())
+/// Which keys have a value in some tuple of `all` (the first half of kyaml's `validateKeys`).
+fn keys_with_values(all: &[Vec<String>], n: usize) -> Vec<bool> {
+    (0..n)
         .map(|i| all.iter().any(|t| t.get(i).is_some_and(|v| !v.is_empty())))
-        .collect();
+        .collect()
+}
+
+/// kyaml's `validateKeys`: the keys with a value somewhere (`valid`), and this tuple's values
+/// for them; every key when none has a value.
+fn validate_keys(valid: &[bool], values: &[String], keys: &[String]) -> (Vec<String>, Vec<String>) {
     if !valid.iter().any(|v| *v) {
         return (keys.to_vec(), values.to_vec());
     }
     let vkeys = keys
         .iter()
-        .zip(&valid)
+        .zip(valid)
         .filter(|(_, v)| **v)
         .map(|(k, _)| k.clone())
         .collect();
     let vvals = values
         .iter()
-        .zip(&valid)
+        .zip(valid)
         .filter(|(v, ok)| !v.is_empty() || **ok)
         .map(|(v, _)| v.clone())
         .collect();
@@ -681,11 +681,13 @@ impl Lists<'_> {
         if keys.len() > 1 {
             merge_values(&mut tuples);
         }
+        let valid = keys_with_values(&tuples, keys.len());
         let mut items: Vec<usize> = Vec::new();
         let mut last_keys: Option<Vec<String>> = None;
         for values in &tuples {
-            let (vkeys, vvals) = validate_keys(&tuples, values, keys);
-            let (lkeys, lvals) = validate_keys(std::slice::from_ref(&vvals), &vvals, &vkeys);
+            let (vkeys, vvals) = validate_keys(&valid, values, keys);
+            let own: Vec<bool> = vvals.iter().map(|v| !v.is_empty()).collect();
+            let (lkeys, lvals) = validate_keys(&own, &vvals, &vkeys);
             let d = self.lookup(&self.dest, &lkeys, &lvals);
             let p = self.lookup(self.patch_list(), &lkeys, &lvals);
             let val = self.walk_element(d, p)?;
