@@ -615,8 +615,12 @@ impl Lists<'_> {
     fn walk_element(&mut self, d: Option<usize>, p: Option<usize>) -> Result<Option<usize>> {
         let schema = self.item_schema;
         let d = d.filter(|&i| !self.arena[i].is_null() || Some(i) == p);
+        // kyaml reads a patch element's `$patch` directive by removing it from the node itself,
+        // so a later walk of the same element (a repeated key tuple) no longer sees it.
+        let directive = p.and_then(|j| self.elide_directive(j));
         let target = match (d, p) {
             (None, None) => return Ok(None),
+            (_, Some(_)) if directive == Some(Directive::Delete) => return Ok(None),
             (Some(i), Some(j)) if i == j => {
                 let v = std::mem::replace(&mut self.arena[i], Value::Null);
                 let Some(v) = normalize(v, schema)? else {
@@ -635,18 +639,20 @@ impl Lists<'_> {
             (Some(i), Some(j)) => {
                 // kyaml returns the target node (merged in place) for maps merged normally,
                 // else the patch node.
-                let p = &self.arena[j];
-                let directive = p.get(DIRECTIVE).map(node_text);
-                let both_maps =
-                    matches!(self.arena[i], Value::Map(_)) && matches!(p, Value::Map(_));
-                if both_maps && directive.as_deref() == Some("delete") {
-                    // Removed without touching the target element.
-                    return Ok(None);
-                }
-                if both_maps && directive.as_deref() != Some("replace") {
+                let both_maps = matches!(self.arena[i], Value::Map(_))
+                    && matches!(self.arena[j], Value::Map(_));
+                if both_maps && directive != Some(Directive::Replace) {
                     i
                 } else {
-                    let r = merge(Some(self.arena[i].clone()), Some(p.clone()), schema)?;
+                    let r = if both_maps {
+                        normalize(self.arena[j].clone(), schema)?
+                    } else {
+                        merge(
+                            Some(self.arena[i].clone()),
+                            Some(self.arena[j].clone()),
+                            schema,
+                        )?
+                    };
                     let Some(r) = r else { return Ok(None) };
                     self.arena[j] = r;
                     return Ok(Some(j));
@@ -662,6 +668,21 @@ impl Lists<'_> {
             }
             None => Ok(None),
         }
+    }
+
+    /// Removes a known `$patch` directive from a patch element, returning it.
+    fn elide_directive(&mut self, j: usize) -> Option<Directive> {
+        let Value::Map(m) = &mut self.arena[j] else {
+            return None;
+        };
+        let directive = match m.get(DIRECTIVE).and_then(Value::as_str)? {
+            "delete" => Directive::Delete,
+            "replace" => Directive::Replace,
+            "merge" => Directive::Merge,
+            _ => return None,
+        };
+        m.shift_remove(DIRECTIVE);
+        Some(directive)
     }
 
     fn merge_keyed(&mut self) -> Result<Vec<usize>> {
@@ -1344,6 +1365,19 @@ mod tests {
             out,
             y("{containers: [{name: a, image: two}, {name: b, image: b}]}")
         );
+    }
+
+    #[test]
+    fn a_repeated_key_tuple_sees_the_patch_element_without_its_directive() {
+        // kyaml strips `$patch` from the patch element when it first walks it; the unified
+        // tuple (80, "") is walked twice, the second time adding the bare element.
+        let out = patch_spec(
+            "v1",
+            "Service",
+            "{ports: [{port: 443, protocol: TCP}]}",
+            "{ports: [{port: 80, $patch: delete}, {$patch: delete}]}",
+        );
+        assert_eq!(out, y("{ports: [{port: 80}, {port: 443, protocol: TCP}]}"));
     }
 
     #[test]
