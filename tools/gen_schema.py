@@ -6,9 +6,9 @@ v1.21.2 OpenAPI schema that kustomize v5.5 embeds (kyaml's swagger.pb).
 Usage: tools/gen_schema.py SCHEMA_COMPACT_JSON > src/build/schema_v1_21_2.txt
 
 Only what the merge walker needs is kept: object fields (`R` = reference to a type, `M` = map
-whose values are a type) and list fields that are either merged (`patch-strategy` contains
-`merge`) or whose items are typed. Scalar fields, untyped lists and non-merged lists are dropped:
-the walker treats a field without schema exactly like a non-merged one.
+whose values are a type) and merged list fields (`patch-strategy` contains `merge`). Scalar
+fields and non-merged lists are dropped: the walker replaces a list without schema exactly like
+a non-merged one, and never looks inside it.
 
 Line format (space separated):
   T <type-name> [<group>/<version>/<kind> ...]     a type; core group is empty (`/v1/Pod`)
@@ -51,10 +51,7 @@ def main():
                 out.append("M %s %s" % (field, f["map_ref"]))
             elif f.get("type") == "array":
                 strategy = f.get("patch-strategy", "")
-                merged = "merge" in strategy.split(",")
-                if not merged and "items_ref" not in f:
-                    continue
-                if not merged:
+                if "merge" not in strategy.split(","):
                     # a non-merged list is replaced wholesale; its items are never walked
                     continue
                 if "list-map-keys" in f:
