@@ -19,6 +19,7 @@ pub mod loader;
 pub mod nameref;
 pub mod replacements;
 pub mod resource;
+pub mod schema;
 pub mod selector;
 pub mod smp;
 pub mod sort;
