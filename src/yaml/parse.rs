@@ -40,7 +40,7 @@ pub struct Document {
 }
 
 /// Upper bound on values copied by alias expansion, against "billion laughs" documents.
-const MAX_ALIAS_NODES: usize = 10_000_000;
+const MAX_ALIAS_NODES: usize = 1_000_000;
 
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
@@ -79,13 +79,21 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>> {
 /// either raw in the text or, for the ones Go's JSON encoder leaves unescaped, produced by escapes
 /// (checked per scalar in [`Builder::scalar`]).
 fn check_characters(text: &str) -> Result<()> {
-    let bad = text.char_indices().find(|&(_, c)| {
-        let c = c as u32;
-        (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || json_unprintable(c)
+    let b = text.as_bytes();
+    let bad = (0..b.len()).find(|&i| match b[i] {
+        0x09 | 0x0A | 0x0D => false,
+        c if c < 0x20 || c == 0x7F => true,
+        // U+0080..U+009F except U+0085.
+        0xC2 => b
+            .get(i + 1)
+            .is_some_and(|&n| (0x80..=0x9F).contains(&n) && n != 0x85),
+        // U+FFFE, U+FFFF.
+        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
     });
     match bad {
         None => Ok(()),
-        Some((pos, _)) => {
+        Some(pos) => {
             let before = &text[..pos];
             let line = before.matches('\n').count() + 1;
             let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -117,8 +125,8 @@ fn syntax(mark: &Marker, message: impl Into<String>) -> Error {
 
 /// A mapping key waiting for its value.
 struct PendingKey {
-    text: String,
-    line: usize,
+    /// Index of the placeholder entry in the map (unused for merge and dropped keys).
+    index: usize,
     merge: bool,
     /// kustomize (kyaml) silently drops quoted or `!!str`-tagged `<<` keys with their value.
     drop: bool,
@@ -156,41 +164,22 @@ impl Builder {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                if let Some(Frame::Map {
-                    key: key @ None,
-                    map,
-                    lines,
-                    merge_line,
-                    ..
-                }) = self.stack.last_mut()
-                {
-                    // A mapping key: keep its source text.
-                    let merge = style == TScalarStyle::Plain
-                        && text == "<<"
-                        && tag.as_ref().is_none_or(|t| is_core(t, "merge"));
-                    let drop = !merge && text == "<<";
-                    let line = mark.line();
-                    if merge && merge_line.replace(line).is_some() {
-                        return Err(syntax(&mark, "duplicate merge key"));
-                    }
-                    if let Some(first) = map.get_index_of(&text).and_then(|i| lines.get(i)) {
-                        return Err(duplicate_key(&mark, &text, *first));
-                    }
+                if style == TScalarStyle::DoubleQuoted {
                     check_value_chars(&text, &mark)?;
+                }
+                if self.expects_key() {
+                    // A mapping key: keep its source text.
+                    let is_merge_text = text == "<<";
+                    let merge = is_merge_text
+                        && style == TScalarStyle::Plain
+                        && tag.as_ref().is_none_or(|t| is_core(t, "merge"));
                     if anchor != 0 {
-                        let value = resolve_scalar(&text, style, tag.as_ref(), &mark)?;
+                        let value = resolve_scalar(text.clone(), style, tag.as_ref(), &mark)?;
                         self.anchors.insert(anchor, (value, 1));
                     }
-                    *key = Some(PendingKey {
-                        text,
-                        line,
-                        merge,
-                        drop,
-                    });
-                    return Ok(());
+                    return self.begin_key(text, merge, is_merge_text && !merge, &mark);
                 }
-                check_value_chars(&text, &mark)?;
-                let value = resolve_scalar(&text, style, tag.as_ref(), &mark)?;
+                let value = resolve_scalar(text, style, tag.as_ref(), &mark)?;
                 self.finish(value, anchor, mark)
             }
             Event::SequenceStart(anchor, _) => {
@@ -240,31 +229,57 @@ impl Builder {
                     return Err(syntax(&mark, "document contains excessive aliasing"));
                 }
                 let value = value.clone();
-                if let Some(Frame::Map {
-                    key: key @ None,
-                    map,
-                    lines,
-                    ..
-                }) = self.stack.last_mut()
-                {
+                if self.expects_key() {
                     let Some(text) = value.scalar_text() else {
-                        return Err(syntax(&mark, "invalid map key: not a scalar"));
+                        return Err(syntax(&mark, "invalid map key: keys must be scalars"));
                     };
-                    if let Some(first) = map.get_index_of(&text).and_then(|i| lines.get(i)) {
-                        return Err(duplicate_key(&mark, &text, *first));
-                    }
-                    *key = Some(PendingKey {
-                        text,
-                        line: mark.line(),
-                        merge: false,
-                        drop: false,
-                    });
-                    return Ok(());
+                    return self.begin_key(text, false, false, &mark);
                 }
                 self.finish(value, 0, mark)
             }
             _ => Ok(()),
         }
+    }
+
+    /// True when the next node is a key of the innermost mapping.
+    fn expects_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    /// Records a mapping key, reserving its slot so key order is kept and duplicates are found
+    /// with a single lookup.
+    fn begin_key(&mut self, text: String, merge: bool, drop: bool, mark: &Marker) -> Result<()> {
+        let Some(Frame::Map {
+            map,
+            lines,
+            key,
+            merge_line,
+            ..
+        }) = self.stack.last_mut()
+        else {
+            return Err(syntax(mark, "invalid map key"));
+        };
+        let line = mark.line();
+        let mut index = usize::MAX;
+        if merge {
+            if merge_line.replace(line).is_some() {
+                return Err(syntax(mark, "duplicate merge key"));
+            }
+        } else if !drop {
+            match map.entry(text) {
+                indexmap::map::Entry::Occupied(o) => {
+                    let first = lines.get(o.index()).copied().unwrap_or(0);
+                    return Err(duplicate_key(mark, o.key(), first));
+                }
+                indexmap::map::Entry::Vacant(v) => {
+                    index = v.index();
+                    v.insert(Value::Null);
+                    lines.push(line);
+                }
+            }
+        }
+        *key = Some(PendingKey { index, merge, drop });
+        Ok(())
     }
 
     /// Collections cannot be mapping keys (kustomize fails on them too).
@@ -287,11 +302,7 @@ impl Builder {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map {
-                map,
-                lines,
-                key,
-                merges,
-                ..
+                map, key, merges, ..
             }) => {
                 let Some(k) = key.take() else {
                     return Err(syntax(&mark, "invalid map key"));
@@ -299,8 +310,9 @@ impl Builder {
                 if k.merge {
                     merges.push((value, mark));
                 } else if !k.drop {
-                    map.insert(k.text, value);
-                    lines.push(k.line);
+                    if let Some(slot) = map.get_index_mut(k.index) {
+                        *slot.1 = value;
+                    }
                 }
             }
         }
@@ -366,7 +378,7 @@ fn is_core(tag: &Tag, name: &str) -> bool {
 
 /// Resolves one scalar the way go-yaml v3 decodes it into `interface{}`.
 fn resolve_scalar(
-    text: &str,
+    text: String,
     style: TScalarStyle,
     tag: Option<&Tag>,
     mark: &Marker,
@@ -375,56 +387,53 @@ fn resolve_scalar(
         return Ok(if style == TScalarStyle::Plain {
             resolve_plain(text)
         } else {
-            Value::Str(text.to_string())
+            Value::Str(text)
         });
     };
     if tag.handle != CORE_PREFIX {
         // Custom and non-specific tags: go-yaml keeps the text as a string.
-        return Ok(Value::Str(text.to_string()));
+        return Ok(Value::Str(text));
     }
-    let resolved = resolve_plain(text);
-    let cannot = |want: &str| {
-        let got = match &resolved {
-            Value::Null => "null",
-            Value::Bool(_) => "bool",
-            Value::Int(_) | Value::UInt(_) => "int",
-            Value::Float(_) => "float",
-            _ => "str",
-        };
-        syntax(
-            mark,
-            format!("cannot decode !!{got} `{text}` as a !!{want}"),
-        )
-    };
     match tag.suffix.as_str() {
-        "str" => Ok(Value::Str(text.to_string())),
-        "binary" => decode_binary(text)
-            .ok_or_else(|| syntax(mark, "!!binary value contains invalid base64 data")),
-        "int" => match resolved {
-            Value::Int(_) | Value::UInt(_) => Ok(resolved),
-            _ => Err(cannot("int")),
-        },
-        "float" => match resolved {
-            Value::Float(_) => Ok(resolved),
-            Value::Int(i) => Ok(Value::Float(i as f64)),
-            Value::UInt(u) => Ok(Value::Float(u as f64)),
-            _ => Err(cannot("float")),
-        },
-        "bool" => match resolved {
-            Value::Bool(_) => Ok(resolved),
-            _ => Err(cannot("bool")),
-        },
-        "null" => match resolved {
-            Value::Null => Ok(resolved),
-            _ => Err(cannot("null")),
-        },
-        "timestamp" => match parse_timestamp(text) {
-            Some(ts) => Ok(Value::Str(ts)),
-            None => Err(cannot("timestamp")),
-        },
-        "merge" | "map" | "seq" | "set" | "omap" | "pairs" | "value" | "yaml" => Ok(resolved),
-        _ => Ok(Value::Str(text.to_string())),
+        "str" => return Ok(Value::Str(text)),
+        "binary" => {
+            return decode_binary(&text)
+                .ok_or_else(|| syntax(mark, "!!binary value contains invalid base64 data"))
+        }
+        "timestamp" => {
+            if let Some(ts) = parse_timestamp(&text) {
+                return Ok(Value::Str(ts));
+            }
+        }
+        _ => {}
     }
+    let resolved = resolve_plain(text.clone());
+    let ok = match (tag.suffix.as_str(), &resolved) {
+        ("int", Value::Int(_) | Value::UInt(_))
+        | ("float", Value::Float(_))
+        | ("bool", Value::Bool(_))
+        | ("null", Value::Null) => true,
+        ("float", Value::Int(i)) => return Ok(Value::Float(*i as f64)),
+        ("float", Value::UInt(u)) => return Ok(Value::Float(*u as f64)),
+        ("int" | "float" | "bool" | "null" | "timestamp", _) => false,
+        ("merge" | "map" | "seq" | "set" | "omap" | "pairs" | "value" | "yaml", _) => true,
+        _ => return Ok(Value::Str(text)),
+    };
+    if ok {
+        return Ok(resolved);
+    }
+    let got = match &resolved {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::UInt(_) => "int",
+        Value::Float(_) => "float",
+        _ => "str",
+    };
+    let want = &tag.suffix;
+    Err(syntax(
+        mark,
+        format!("cannot decode !!{got} `{text}` as a !!{want}"),
+    ))
 }
 
 /// Go's `base64.StdEncoding.DecodeString`, which skips `\r` and `\n`.
@@ -438,8 +447,8 @@ fn decode_binary(text: &str) -> Option<Value> {
 }
 
 /// Resolves a plain (unquoted, untagged) scalar with go-yaml v3's rules.
-pub(crate) fn resolve_plain(s: &str) -> Value {
-    match s {
+pub(crate) fn resolve_plain(s: String) -> Value {
+    match s.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
@@ -452,24 +461,22 @@ pub(crate) fn resolve_plain(s: &str) -> Value {
         _ => {}
     }
     let first = s.as_bytes()[0];
-    match first {
-        b'.' => match go_parse_float(s) {
-            Some(f) => Value::Float(f),
-            None => Value::Str(s.to_string()),
-        },
+    let resolved = match first {
+        b'.' => go_parse_float(&s).map(Value::Float),
         b'0'..=b'9' | b'+' | b'-' => {
-            if first.is_ascii_digit() {
-                if let Some(ts) = parse_timestamp(s) {
-                    return Value::Str(ts);
-                }
-            }
-            match resolve_number(s) {
-                Some(v) => v,
-                None => Value::Str(s.to_string()),
+            let ts = if first.is_ascii_digit() {
+                parse_timestamp(&s)
+            } else {
+                None
+            };
+            match ts {
+                Some(ts) => Some(Value::Str(ts)),
+                None => resolve_number(&s),
             }
         }
-        _ => Value::Str(s.to_string()),
-    }
+        _ => None,
+    };
+    resolved.unwrap_or(Value::Str(s))
 }
 
 /// The number a digit- or sign-led plain scalar denotes (go-yaml's int, uint, float order).
@@ -690,9 +697,241 @@ fn expect(b: &[u8], i: &mut usize, c: u8) -> Option<()> {
 
 fn days_in(month: u32, year: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Value {
+        let docs = parse_documents(text).expect("valid yaml");
+        assert_eq!(docs.len(), 1);
+        docs.into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null)
+    }
+
+    fn scalar(text: &str) -> Value {
+        one(&format!("k: {text}\n"))
+            .get("k")
+            .cloned()
+            .unwrap_or(Value::Str("<missing>".into()))
+    }
+
+    fn err(text: &str) -> (usize, usize, String) {
+        match parse_documents(text) {
+            Err(Error::Syntax { line, col, message }) => (line, col, message),
+            Ok(v) => panic!("expected an error for {text:?}, got {v:?}"),
+        }
+    }
+
+    #[test]
+    fn resolves_plain_scalars_like_go_yaml_v3() {
+        let s = |x: &str| Value::Str(x.into());
+        let cases: Vec<(&str, Value)> = vec![
+            ("true", Value::Bool(true)),
+            ("False", Value::Bool(false)),
+            ("TRUE", Value::Bool(true)),
+            ("tRUE", s("tRUE")),
+            ("yes", s("yes")),
+            ("on", s("on")),
+            ("n", s("n")),
+            ("~", Value::Null),
+            ("null", Value::Null),
+            ("NULL", Value::Null),
+            ("", Value::Null),
+            ("0755", Value::Int(493)),
+            ("0o755", Value::Int(493)),
+            ("0x1F", Value::Int(31)),
+            ("0b101", Value::Int(5)),
+            ("-0b101", Value::Int(-5)),
+            ("1_000", Value::Int(1000)),
+            ("+1", Value::Int(1)),
+            ("-9223372036854775808", Value::Int(i64::MIN)),
+            ("18446744073709551615", Value::UInt(u64::MAX)),
+            ("18446744073709551616", Value::Float(18446744073709551616.0)),
+            ("08", Value::Float(8.0)),
+            ("1.0", Value::Float(1.0)),
+            ("1e3", Value::Float(1000.0)),
+            (".5", Value::Float(0.5)),
+            ("1_000.5", Value::Float(1000.5)),
+            ("1e400", s("1e400")),
+            ("0x1p3", s("0x1p3")),
+            ("0o", s("0o")),
+            ("1:20", s("1:20")),
+            ("1.2.3", s("1.2.3")),
+            ("'123'", s("123")),
+            ("\"true\"", s("true")),
+            ("2021-01-01", s("2021-01-01T00:00:00Z")),
+            (
+                "2001-12-14T21:59:43.10-05:00",
+                s("2001-12-14T21:59:43.1-05:00"),
+            ),
+            ("2001-02-30", s("2001-02-30")),
+            ("'2021-01-01'", s("2021-01-01")),
+        ];
+        for (text, want) in cases {
+            assert_eq!(scalar(text), want, "{text}");
+        }
+        assert!(matches!(scalar("-0"), Value::Float(f) if f == 0.0 && f.is_sign_negative()));
+        assert!(matches!(scalar(".inf"), Value::Float(f) if f == f64::INFINITY));
+        assert!(matches!(scalar("-.Inf"), Value::Float(f) if f == f64::NEG_INFINITY));
+        assert!(matches!(scalar(".NaN"), Value::Float(f) if f.is_nan()));
+    }
+
+    #[test]
+    fn applies_explicit_tags() {
+        assert_eq!(scalar("!!str 123"), Value::Str("123".into()));
+        assert_eq!(scalar("!!int \"123\""), Value::Int(123));
+        assert_eq!(scalar("!!float 1"), Value::Float(1.0));
+        assert_eq!(scalar("!!bool \"true\""), Value::Bool(true));
+        assert_eq!(scalar("!!null \"\""), Value::Null);
+        assert_eq!(scalar("!!binary aGVsbG8="), Value::Str("hello".into()));
+        assert_eq!(
+            scalar("!!timestamp 2021-01-01"),
+            Value::Str("2021-01-01T00:00:00Z".into())
+        );
+        assert_eq!(scalar("!custom 5"), Value::Str("5".into()));
+        assert_eq!(scalar("!<tag:yaml.org,2002:str> 5"), Value::Str("5".into()));
+        assert_eq!(one("k: !mine {a: 1}\n"), one("k: {a: 1}\n"));
+        assert!(err("k: !!int foo\n")
+            .2
+            .contains("cannot decode !!str `foo` as a !!int"));
+        assert!(err("k: !!binary '%%%'\n").2.contains("invalid base64"));
+    }
+
+    #[test]
+    fn expands_anchors_aliases_and_merge_keys() {
+        let v = one("base: &b {a: 1, b: 2}\nother: &o {b: 20, c: 30}\n\
+             m1: {<<: *b, a: 10}\nm2: {<<: [*o, *b], d: 4}\nm3: {a: 10, <<: *b}\n\
+             s: &s [1, 2]\ns2: *s\n");
+        let ints = |pairs: &[(&str, i64)]| {
+            Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Value::Int(*v)))
+                    .collect(),
+            )
+        };
+        assert_eq!(v.get("m1"), Some(&ints(&[("a", 10), ("b", 2)])));
+        assert_eq!(
+            v.get("m2"),
+            Some(&ints(&[("d", 4), ("b", 20), ("c", 30), ("a", 1)]))
+        );
+        assert_eq!(v.get("m3"), Some(&ints(&[("a", 10), ("b", 2)])));
+        assert_eq!(v.get("s2"), v.get("s"));
+        assert!(err("a: {<<: 5}\n").2.contains("map merge requires map"));
+        assert_eq!(
+            err("a:\n  <<: {x: 1}\n  <<: {y: 1}\n").2,
+            "duplicate merge key"
+        );
+    }
+
+    #[test]
+    fn drops_quoted_merge_keys_like_kustomize() {
+        assert_eq!(one("m: {\"<<\": {a: 1}, c: 1}\n"), one("m: {c: 1}\n"));
+        assert_eq!(one("m: {'<<': 5}\n"), one("m: {}\n"));
+    }
+
+    #[test]
+    fn rejects_excessive_aliasing() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..7 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(err(&text).2.contains("excessive aliasing"));
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_like_kustomize() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n  a: 2\n";
+        assert_eq!(
+            err(text),
+            (7, 3, "mapping key \"a\" already defined at line 6".into())
+        );
+        // Keys compare by text, whatever their quoting.
+        assert!(err("a: 1\n'a': 2\n")
+            .2
+            .contains("already defined at line 1"));
+    }
+
+    #[test]
+    fn keeps_scalar_keys_as_their_source_text() {
+        let v = one("1: a\ntrue: b\n0x1F: c\n2021-01-01: d\n\"q\": e\n");
+        let keys: Vec<&str> = v
+            .as_map()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["1", "true", "0x1F", "2021-01-01", "q"]);
+        assert!(err("? [a]\n: 1\n").2.contains("invalid map key"));
+        assert!(err("? {a: 1}\n: 1\n").2.contains("invalid map key"));
+    }
+
+    #[test]
+    fn reports_document_start_lines_and_empty_documents() {
+        let docs = parse_documents("# c\napiVersion: v1\n---\n---\nkind: X\n...\n").expect("valid");
+        let lines: Vec<(usize, bool)> = docs.iter().map(|d| (d.line, d.value.is_null())).collect();
+        assert_eq!(lines, [(2, false), (4, true), (5, false)]);
+        assert!(parse_documents("# only a comment\n")
+            .expect("valid")
+            .iter()
+            .all(|d| d.value.is_null()));
+        assert!(parse_documents("").expect("valid").is_empty());
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_line_and_column() {
+        assert_eq!(
+            err("a: 1\n  b: 2\n"),
+            (
+                2,
+                4,
+                "mapping values are not allowed in this context".into()
+            )
+        );
+        assert_eq!(err("a: [1,\n").0, 2);
+    }
+
+    #[test]
+    fn strips_a_leading_byte_order_mark() {
+        assert_eq!(one("\u{feff}a: 1\n"), one("a: 1\n"));
+    }
+
+    #[test]
+    fn rejects_control_characters_go_yaml_refuses() {
+        let msg = "control characters are not allowed".to_string();
+        assert_eq!(err("a: \"x\u{7f}\"\n"), (1, 6, msg.clone()));
+        assert_eq!(err("a: \"\\x7f\"\n"), (1, 4, msg.clone()));
+        assert_eq!(err("a: \"\\uFFFE\"\n").2, msg);
+        assert_eq!(err("a: \"\\u0080\"\n").2, msg);
+        assert_eq!(err("a: x\u{1}y\n").2, msg);
+        // NEL, tabs and other escapes are fine.
+        assert_eq!(
+            scalar("\"\\u0085\\t\\x01\""),
+            Value::Str("\u{85}\t\u{1}".into())
+        );
+    }
+
+    #[test]
+    fn parses_go_integers() {
+        assert_eq!(go_parse_int("0"), Some(0));
+        assert_eq!(go_parse_int("-0x10"), Some(-16));
+        assert_eq!(go_parse_int("0X1f"), Some(31));
+        assert_eq!(go_parse_int("9223372036854775808"), None);
+        assert_eq!(go_parse_uint("9223372036854775808"), Some(1 << 63));
+        assert_eq!(go_parse_uint("+1"), None);
+        assert_eq!(go_parse_uint("0x"), None);
+        assert_eq!(go_parse_uint("09"), None);
     }
 }
