@@ -351,9 +351,17 @@ impl Emitter {
         self.write_indicator("\"", true, false, false);
         let mut spaces = false;
         let n = value.len();
+        // go-yaml v2's `is_bom` looks at the start of the value, not at the current character: a
+        // value that starts with U+FEFF has every character escaped.
+        let escape_all = value.starts_with('\u{feff}');
         let mut it = value.char_indices().peekable();
         while let Some((i, c)) = it.next() {
-            if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+            if escape_all
+                || !is_printable(c)
+                || is_break(c)
+                || c == '"'
+                || c == '\\'
+            {
                 self.put('\\');
                 match c {
                     '\0' => self.put('0'),
