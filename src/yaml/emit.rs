@@ -356,12 +356,7 @@ impl Emitter {
         let escape_all = value.starts_with('\u{feff}');
         let mut it = value.char_indices().peekable();
         while let Some((i, c)) = it.next() {
-            if escape_all
-                || !is_printable(c)
-                || is_break(c)
-                || c == '"'
-                || c == '\\'
-            {
+            if escape_all || !is_printable(c) || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
                     '\0' => self.put('0'),
@@ -1115,6 +1110,11 @@ mod tests {
     #[test]
     fn quotes_strings_exactly_like_kustomize() {
         check_table(STRINGS);
+    }
+
+    #[test]
+    fn escapes_every_character_after_a_leading_bom() {
+        check_table(&[(r#""\ufeff:\u2028z""#, r#""\uFEFF\x3A\L\x7A""#)]);
     }
 
     #[test]

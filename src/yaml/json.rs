@@ -322,4 +322,39 @@ mod tests {
             r#"{"data":{"a":"b"},"kind":"ConfigMap","name":""}"#
         );
     }
+
+    /// A ConfigMap generated from these literals is named `cm-8gb7bh96kt` by `kubectl kustomize`;
+    /// the suffix is derived from the SHA-256 of exactly this encoding.
+    #[test]
+    fn encodes_generator_hash_input_exactly_like_kustomize() {
+        use sha2::{Digest, Sha256};
+        let data = m(&[
+            ("a", "b".into()),
+            ("html", "<a href='x'>&amp;</a>".into()),
+            ("ls", "x\u{2028}y\u{2029}z".into()),
+            ("ctl", "\u{1}\u{8}\u{c}\u{1f}".into()),
+            ("uni", "caf\u{e9} \u{65e5}\u{672c} \u{1f600}".into()),
+            ("q", "say \"hi\" \\ back".into()),
+            ("nl", "l1\nl2\r\tt".into()),
+        ]);
+        let obj = m(&[
+            ("kind", "ConfigMap".into()),
+            ("name", "".into()),
+            ("data", data),
+        ]);
+        let digest = Sha256::digest(to_go_json(&obj).as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let suffix: String = hex[..10]
+            .chars()
+            .map(|c| match c {
+                '0' => 'g',
+                '1' => 'h',
+                '3' => 'k',
+                'a' => 'm',
+                'e' => 't',
+                c => c,
+            })
+            .collect();
+        assert_eq!(suffix, "8gb7bh96kt");
+    }
 }
