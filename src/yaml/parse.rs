@@ -163,9 +163,12 @@ impl Builder {
             self.doc_line = Some(mark.line().max(1));
         }
         match ev {
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
                 if style == TScalarStyle::DoubleQuoted {
                     check_value_chars(&text, &mark)?;
+                }
+                if style == TScalarStyle::Folded && text.contains('\n') {
+                    text = refold(&text);
                 }
                 if self.expects_key() {
                     // A mapping key: keep its source text.
@@ -434,6 +437,83 @@ fn resolve_scalar(
         mark,
         format!("cannot decode !!{got} `{text}` as a !!{want}"),
     ))
+}
+
+/// The value of a folded (`>`) block scalar after kustomize's round trip through go-yaml v3's
+/// emitter and reader (kyaml re-serialises every node before decoding it).
+///
+/// go-yaml's folded writer adds an extra line break after each non-indented line that ends in a
+/// line break (so folding reads it back as one break), and it does so also before more-indented
+/// lines and before kept trailing breaks, where reading does not fold: those gain a `\n`
+/// (`"a\n  b"` → `"a\n\n  b"`, `>+` `"a\n\n"` → `"a\n\n\n"`). The 80-column re-folding of
+/// long lines is not modelled (it only changes more-indented lines longer than that).
+fn refold(value: &str) -> String {
+    let blank = |c: char| c == ' ' || c == '\t';
+    // go-yaml checks the character after the value's *leading* breaks (its `k := 0` quirk).
+    let extra_breaks = value
+        .trim_start_matches('\n')
+        .chars()
+        .next()
+        .is_some_and(|c| !blank(c));
+    // Emit: the text between the header line and the next key, without indentation.
+    let mut body = String::with_capacity(value.len() + 8);
+    let (mut breaks, mut leading_spaces) = (true, true);
+    for c in value.chars() {
+        if c == '\n' {
+            if !breaks && !leading_spaces && extra_breaks {
+                body.push('\n');
+            }
+            body.push('\n');
+            breaks = true;
+        } else {
+            if breaks {
+                leading_spaces = blank(c);
+            }
+            body.push(c);
+            breaks = false;
+        }
+    }
+    if !value.ends_with('\n') {
+        body.push('\n');
+    }
+    // Chomping indicator the emitter chose.
+    let keep = value == "\n" || value.ends_with("\n\n");
+    let strip = !value.ends_with('\n');
+    // Read it back with folding (libyaml's scan_block_scalar).
+    let mut out = String::with_capacity(value.len());
+    let mut lines = body.split('\n').peekable();
+    let mut trailing_breaks = 0usize;
+    let mut leading_break = false;
+    let mut leading_blank = false;
+    while let Some(line) = lines.next() {
+        if lines.peek().is_none() {
+            break; // after the final line break
+        }
+        if line.is_empty() {
+            trailing_breaks += 1;
+            continue;
+        }
+        let trailing_blank = line.starts_with(blank);
+        if leading_break && !leading_blank && !trailing_blank {
+            if trailing_breaks == 0 {
+                out.push(' ');
+            }
+        } else if leading_break {
+            out.push('\n');
+        }
+        (0..trailing_breaks).for_each(|_| out.push('\n'));
+        trailing_breaks = 0;
+        leading_blank = line.starts_with(blank);
+        out.push_str(line);
+        leading_break = true;
+    }
+    if !strip && leading_break {
+        out.push('\n');
+    }
+    if keep {
+        (0..trailing_breaks).for_each(|_| out.push('\n'));
+    }
+    out
 }
 
 /// Go's `base64.StdEncoding.DecodeString`, which skips `\r` and `\n`.
@@ -901,6 +981,19 @@ mod tests {
             )
         );
         assert_eq!(err("a: [1,\n").0, 2);
+    }
+
+    /// kustomize's go-yaml v3 round trip adds a line break before more-indented lines and to
+    /// kept trailing breaks of folded scalars (outputs checked with `kubectl kustomize`).
+    #[test]
+    fn reads_folded_scalars_as_kustomize_does() {
+        let v = one("h: >\n  para one\n    indented more\n  para two\nb: >+\n  keep\n\nc: >-\n  a\n  b\n\n  c\n");
+        assert_eq!(
+            v.str_at(&["h"]),
+            Some("para one\n\n  indented more\npara two\n")
+        );
+        assert_eq!(v.str_at(&["b"]), Some("keep\n\n\n"));
+        assert_eq!(v.str_at(&["c"]), Some("a b\nc"));
     }
 
     #[test]
