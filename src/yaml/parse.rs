@@ -48,14 +48,62 @@ const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 pub fn parse_documents(text: &str) -> Result<Vec<Document>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_characters(text)?;
+    let mut fixed: Option<String> = None;
+    for _ in 0..MAX_TAB_FIXES {
+        match parse_checked(fixed.as_deref().unwrap_or(text)) {
+            Err(Failure::TabAfterColon(at)) => {
+                let mut chars: Vec<char> = fixed.as_deref().unwrap_or(text).chars().collect();
+                replace_tabs_before(&mut chars, at);
+                fixed = Some(chars.into_iter().collect());
+            }
+            Err(Failure::Error(e)) => return Err(e),
+            Ok(docs) => return Ok(docs),
+        }
+    }
+    match parse_checked(fixed.as_deref().unwrap_or(text)) {
+        Ok(docs) => Ok(docs),
+        Err(Failure::Error(e)) => Err(e),
+        Err(Failure::TabAfterColon(_)) => Err(Error::Syntax {
+            line: 1,
+            col: 1,
+            message: "too many tabs after ':'".into(),
+        }),
+    }
+}
+
+/// go-yaml accepts `key:<TAB>value`; yaml-rust2 refuses a tab there when the value starts with a
+/// letter or `-`. Such a tab is only separation, so it is retried as a space (rare input).
+const MAX_TAB_FIXES: usize = 64;
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+enum Failure {
+    /// yaml-rust2's tab-after-colon refusal, at this character index.
+    TabAfterColon(usize),
+    Error(Error),
+}
+
+fn replace_tabs_before(chars: &mut [char], at: usize) {
+    let mut i = at.min(chars.len());
+    while i > 0 && matches!(chars[i - 1], '\t' | ' ') {
+        i -= 1;
+        chars[i] = ' ';
+    }
+}
+
+fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::default();
     let mut docs = Vec::new();
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| Error::Syntax {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-            message: e.info().to_string(),
+        let (event, mark) = parser.next_token().map_err(|e| {
+            if e.info() == TAB_AFTER_COLON {
+                return Failure::TabAfterColon(e.marker().index());
+            }
+            Failure::Error(Error::Syntax {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+                message: e.info().to_string(),
+            })
         })?;
         match event {
             Event::StreamEnd => break,
@@ -69,7 +117,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>> {
                 let line = builder.doc_line.unwrap_or(mark.line().max(1));
                 docs.push(Document { value, line });
             }
-            ev => builder.event(ev, mark)?,
+            ev => builder.event(ev, mark).map_err(Failure::Error)?,
         }
     }
     Ok(docs)
@@ -994,6 +1042,14 @@ mod tests {
         );
         assert_eq!(v.str_at(&["b"]), Some("keep\n\n\n"));
         assert_eq!(v.str_at(&["c"]), Some("a b\nc"));
+    }
+
+    #[test]
+    fn accepts_tabs_after_colons_like_go_yaml() {
+        let v = one("\u{e9}\u{65e5}: x\na:\tb\nc:\t\t-x\nd: |\n  e:\tf\n");
+        assert_eq!(v.str_at(&["a"]), Some("b"));
+        assert_eq!(v.str_at(&["c"]), Some("-x"));
+        assert_eq!(v.str_at(&["d"]), Some("e:\tf\n"));
     }
 
     #[test]
