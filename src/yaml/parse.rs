@@ -92,7 +92,10 @@ fn replace_tabs_before(chars: &mut [char], at: usize) {
 
 fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
     let mut parser = Parser::new_from_str(text);
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        text,
+        ..Builder::default()
+    };
     let mut docs = Vec::new();
     loop {
         let (event, mark) = parser.next_token().map_err(|e| {
@@ -197,15 +200,20 @@ enum Frame {
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'a> {
+    text: &'a str,
     stack: Vec<Frame>,
+    /// Whether each open collection is a flow (`{}`/`[]`) one, parallel to `stack`.
+    flow: Vec<bool>,
+    /// Byte offset of each line start, built on first use.
+    line_starts: Vec<usize>,
     root: Option<Value>,
     anchors: HashMap<usize, (Value, usize)>,
     alias_budget: usize,
     doc_line: Option<usize>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn event(&mut self, ev: Event, mark: Marker) -> Result<()> {
         if self.doc_line.is_none() {
             self.doc_line = Some(mark.line().max(1));
@@ -230,11 +238,22 @@ impl Builder {
                     }
                     return self.begin_key(text, merge, is_merge_text && !merge, &mark);
                 }
+                // kyaml re-emits an empty plain scalar inside a flow collection as `''`, so
+                // kustomize reads it back as an empty string, not null.
+                if text.is_empty()
+                    && style == TScalarStyle::Plain
+                    && tag.is_none()
+                    && self.flow.last() == Some(&true)
+                {
+                    return self.finish(Value::Str(String::new()), anchor, mark);
+                }
                 let value = resolve_scalar(text, style, tag.as_ref(), &mark)?;
                 self.finish(value, anchor, mark)
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_not_key(&mark)?;
+                let flow = self.is_flow_start(&mark);
+                self.flow.push(flow);
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
                     anchor,
@@ -243,6 +262,8 @@ impl Builder {
             }
             Event::MappingStart(anchor, _) => {
                 self.check_not_key(&mark)?;
+                let flow = self.is_flow_start(&mark);
+                self.flow.push(flow);
                 self.stack.push(Frame::Map {
                     map: Map::new(),
                     lines: Vec::new(),
@@ -253,17 +274,22 @@ impl Builder {
                 });
                 Ok(())
             }
-            Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { items, anchor }) => self.finish(Value::Seq(items), anchor, mark),
+            Event::SequenceEnd => match (self.stack.pop(), self.flow.pop()) {
+                (Some(Frame::Seq { items, anchor }), _) => {
+                    self.finish(Value::Seq(items), anchor, mark)
+                }
                 _ => Err(syntax(&mark, "unbalanced sequence end")),
             },
-            Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map {
-                    mut map,
-                    merges,
-                    anchor,
-                    ..
-                }) => {
+            Event::MappingEnd => match (self.stack.pop(), self.flow.pop()) {
+                (
+                    Some(Frame::Map {
+                        mut map,
+                        merges,
+                        anchor,
+                        ..
+                    }),
+                    _,
+                ) => {
                     for (source, at) in merges {
                         merge_into(&mut map, source, &at)?;
                     }
@@ -290,6 +316,32 @@ impl Builder {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether a collection starting at `mark` is a flow collection: inside another flow
+    /// collection, or opened by `{` or `[` (block collections start at a key or `-`).
+    fn is_flow_start(&mut self, mark: &Marker) -> bool {
+        if self.flow.last() == Some(&true) {
+            return true;
+        }
+        if self.line_starts.is_empty() {
+            self.line_starts.push(0);
+            let text = self.text.as_bytes();
+            self.line_starts
+                .extend((0..text.len()).filter(|&i| text[i] == b'\n').map(|i| i + 1));
+        }
+        let Some(&start) = mark
+            .line()
+            .checked_sub(1)
+            .and_then(|l| self.line_starts.get(l))
+        else {
+            return false;
+        };
+        let c = self
+            .text
+            .get(start..)
+            .and_then(|line| line.chars().nth(mark.col()));
+        matches!(c, Some('{' | '['))
     }
 
     /// True when the next node is a key of the innermost mapping.
@@ -1050,6 +1102,22 @@ mod tests {
         assert_eq!(v.str_at(&["a"]), Some("b"));
         assert_eq!(v.str_at(&["c"]), Some("-x"));
         assert_eq!(v.str_at(&["d"]), Some("e:\tf\n"));
+    }
+
+    #[test]
+    fn reads_empty_flow_entries_as_empty_strings_like_kustomize() {
+        let v = one("a: {x: }\nb: [a: ]\nc: [{x: }, {y}]\nd: [!!null , ]\ne:\nf: [~]\n");
+        let s = |x: &str| Value::Str(x.into());
+        let map = |k: &str, v: Value| Value::Map([(k.to_string(), v)].into_iter().collect());
+        assert_eq!(v.get("a"), Some(&map("x", s(""))));
+        assert_eq!(v.get("b"), Some(&Value::Seq(vec![map("a", s(""))])));
+        assert_eq!(
+            v.get("c"),
+            Some(&Value::Seq(vec![map("x", s("")), map("y", s(""))]))
+        );
+        assert_eq!(v.get("d"), Some(&Value::Seq(vec![Value::Null])));
+        assert_eq!(v.get("e"), Some(&Value::Null));
+        assert_eq!(v.get("f"), Some(&Value::Seq(vec![Value::Null])));
     }
 
     #[test]
