@@ -39,6 +39,10 @@ pub struct Document {
     pub line: usize,
 }
 
+/// Deepest nesting accepted: printing and dropping values recurse, so absurdly deep input must
+/// not reach them (go-yaml's own limit is 10000).
+const MAX_DEPTH: usize = 1000;
+
 /// Upper bound on values copied by alias expansion, against "billion laughs" documents.
 const MAX_ALIAS_NODES: usize = 1_000_000;
 
@@ -385,8 +389,11 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// Collections cannot be mapping keys (kustomize fails on them too).
+    /// Collections cannot be mapping keys (kustomize fails on them too), nor nest without bound.
     fn check_not_key(&self, mark: &Marker) -> Result<()> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(syntax(mark, format!("exceeded max depth of {MAX_DEPTH}")));
+        }
         match self.stack.last() {
             Some(Frame::Map { key: None, .. }) => {
                 Err(syntax(mark, "invalid map key: keys must be scalars"))
@@ -1118,6 +1125,19 @@ mod tests {
         assert_eq!(v.get("d"), Some(&Value::Seq(vec![Value::Null])));
         assert_eq!(v.get("e"), Some(&Value::Null));
         assert_eq!(v.get("f"), Some(&Value::Seq(vec![Value::Null])));
+    }
+
+    #[test]
+    fn rejects_absurdly_deep_nesting() {
+        let deep: String = (0..1500)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert_eq!(err(&deep).2, "exceeded max depth of 1000");
+        // yaml-rust2 itself stops deep flow nesting.
+        let flow = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse_documents(&flow).is_err());
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_documents(&ok).is_ok());
     }
 
     #[test]
