@@ -86,13 +86,28 @@ impl Emitter {
             Value::Seq(s) if !s.is_empty() => self.block_sequence(s, ctx),
             Value::Map(_) => self.empty_flow("{}"),
             Value::Seq(_) => self.empty_flow("[]"),
-            Value::Null => self.scalar("null", Style::Plain, ctx),
-            Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, ctx),
-            Value::Int(i) => self.scalar(&i.to_string(), Style::Plain, ctx),
-            Value::UInt(u) => self.scalar(&u.to_string(), Style::Plain, ctx),
-            Value::Float(f) => self.scalar(&yaml_float(*f), Style::Plain, ctx),
+            // Tokens that never need quoting or folding are written directly.
+            Value::Null => self.plain_token(format_args!("null")),
+            Value::Bool(b) => self.plain_token(format_args!("{b}")),
+            Value::Int(i) => self.plain_token(format_args!("{i}")),
+            Value::UInt(u) => self.plain_token(format_args!("{u}")),
+            Value::Float(f) => self.plain_token(format_args!("{}", yaml_float(*f))),
             Value::Str(s) => self.string(s, ctx),
         }
+    }
+
+    /// A plain scalar without spaces, breaks or indicators (`null`, booleans, numbers).
+    fn plain_token(&mut self, text: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        if !self.whitespace {
+            self.put(' ');
+        }
+        let start = self.out.len();
+        // Writing to a String cannot fail.
+        let _ = self.out.write_fmt(text);
+        self.column += self.out.len() - start;
+        self.whitespace = false;
+        self.indention = false;
     }
 
     fn string(&mut self, s: &str, ctx: Ctx) {
