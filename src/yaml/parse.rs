@@ -6,9 +6,16 @@
 //! into the RFC 3339 text Go's `encoding/json` prints), with anchors, aliases and `<<` merge keys
 //! expanded. Duplicate mapping keys are an error, as in `kubectl kustomize`.
 //!
-//! Known simplifications: scalar map keys of any type become their source text (kustomize rejects
+//! kustomize (kyaml) re-serialises every node with go-yaml v3 before decoding it; the visible
+//! effects of that round trip are reproduced: folded (`>`) scalars gain a line break before
+//! more-indented lines and kept trailing breaks, empty entries of flow collections become `""`,
+//! and quoted or `!!str` `<<` keys are dropped.
+//!
+//! Known differences: scalar map keys of any type become their source text (kustomize rejects
 //! non-string keys with a JSON error); `.inf`/`.nan` are kept as [`Value::Float`] although
-//! kustomize fails on them when printing.
+//! kustomize fails on them when printing ([`super::emit::find_non_finite`] finds them); raw
+//! U+2028/U+2029/U+0085 are not line breaks here (they are for go-yaml); yaml-rust2 stops flow
+//! nesting deeper than 255 levels and error messages and positions are yaml-rust2's.
 
 use std::collections::HashMap;
 
@@ -132,7 +139,7 @@ fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
 
 /// Rejects characters that go-yaml's reader refuses ("control characters are not allowed"),
 /// either raw in the text or, for the ones Go's JSON encoder leaves unescaped, produced by escapes
-/// (checked per scalar in [`Builder::scalar`]).
+/// in double-quoted scalars (checked per scalar by `check_value_chars`).
 fn check_characters(text: &str) -> Result<()> {
     let b = text.as_bytes();
     let bad = (0..b.len()).find(|&i| match b[i] {
