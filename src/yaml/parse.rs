@@ -131,7 +131,17 @@ fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
                 let line = builder.doc_line.unwrap_or(mark.line().max(1));
                 docs.push(Document { value, line });
             }
-            ev => builder.event(ev, mark).map_err(Failure::Error)?,
+            ev => {
+                let starts_child = matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
+                    && matches!(
+                        parser.peek(),
+                        Ok((Event::SequenceStart(..) | Event::MappingStart(..), next))
+                            if next.line() == mark.line() && next.col() == mark.col()
+                    );
+                builder
+                    .event(ev, mark, starts_child)
+                    .map_err(Failure::Error)?
+            }
         }
     }
     Ok(docs)
@@ -225,7 +235,8 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn event(&mut self, ev: Event, mark: Marker) -> Result<()> {
+    /// `starts_child`: the next event starts a collection at the same position as this one.
+    fn event(&mut self, ev: Event, mark: Marker, starts_child: bool) -> Result<()> {
         if self.doc_line.is_none() {
             self.doc_line = Some(mark.line().max(1));
         }
@@ -256,14 +267,16 @@ impl Builder<'_> {
                     && tag.is_none()
                     && self.flow.last() == Some(&true)
                 {
-                    return self.finish(Value::Str(String::new()), anchor, mark);
+                    return self
+                        .finish(Value::Str(String::new()), anchor, mark)
+                        .map(drop);
                 }
                 let value = resolve_scalar(text, style, tag.as_ref(), &mark)?;
-                self.finish(value, anchor, mark)
+                self.finish(value, anchor, mark).map(drop)
             }
             Event::SequenceStart(anchor, _) => {
                 self.check_not_key(&mark)?;
-                let flow = self.is_flow_start(&mark);
+                let flow = self.is_flow_start(&mark, starts_child);
                 self.flow.push(flow);
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
@@ -273,7 +286,7 @@ impl Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 self.check_not_key(&mark)?;
-                let flow = self.is_flow_start(&mark);
+                let flow = self.is_flow_start(&mark, starts_child);
                 self.flow.push(flow);
                 self.stack.push(Frame::Map {
                     map: Map::new(),
@@ -285,29 +298,32 @@ impl Builder<'_> {
                 });
                 Ok(())
             }
-            Event::SequenceEnd => match (self.stack.pop(), self.flow.pop()) {
-                (Some(Frame::Seq { items, anchor }), _) => {
-                    self.finish(Value::Seq(items), anchor, mark)
+            Event::SequenceEnd => {
+                self.flow.pop();
+                match self.stack.pop() {
+                    Some(Frame::Seq { items, anchor }) => {
+                        self.finish(Value::Seq(items), anchor, mark).map(drop)
+                    }
+                    _ => Err(syntax(&mark, "unbalanced sequence end")),
                 }
-                _ => Err(syntax(&mark, "unbalanced sequence end")),
-            },
-            Event::MappingEnd => match (self.stack.pop(), self.flow.pop()) {
-                (
+            }
+            Event::MappingEnd => {
+                self.flow.pop();
+                match self.stack.pop() {
                     Some(Frame::Map {
                         mut map,
                         merges,
                         anchor,
                         ..
-                    }),
-                    _,
-                ) => {
-                    for (source, at) in merges {
-                        merge_into(&mut map, source, &at)?;
+                    }) => {
+                        for (source, at) in merges {
+                            merge_into(&mut map, source, &at)?;
+                        }
+                        self.finish(Value::Map(map), anchor, mark).map(drop)
                     }
-                    self.finish(Value::Map(map), anchor, mark)
+                    _ => Err(syntax(&mark, "unbalanced mapping end")),
                 }
-                _ => Err(syntax(&mark, "unbalanced mapping end")),
-            },
+            }
             Event::Alias(id) => {
                 let Some((value, nodes)) = self.anchors.get(&id) else {
                     return Err(syntax(&mark, "unknown anchor"));
@@ -323,36 +339,36 @@ impl Builder<'_> {
                     };
                     return self.begin_key(text, false, false, &mark);
                 }
-                self.finish(value, 0, mark)
+                self.finish(value, 0, mark).map(drop)
             }
             _ => Ok(()),
         }
     }
 
     /// Whether a collection starting at `mark` is a flow collection: inside another flow
-    /// collection, or opened by `{` or `[` (block collections start at a key or `-`).
-    fn is_flow_start(&mut self, mark: &Marker) -> bool {
+    /// collection, or opened by `{` or `[`. A block sequence whose first item is a flow
+    /// collection carries that item's position, so `starts_child` (the next event is a collection
+    /// starting at the same place) marks it as block.
+    fn is_flow_start(&mut self, mark: &Marker, starts_child: bool) -> bool {
         if self.flow.last() == Some(&true) {
             return true;
         }
+        !starts_child && matches!(self.char_at(mark), Some('{' | '['))
+    }
+
+    /// The source character at a marker (lines are indexed on first use).
+    fn char_at(&mut self, mark: &Marker) -> Option<char> {
         if self.line_starts.is_empty() {
             self.line_starts.push(0);
             let text = self.text.as_bytes();
             self.line_starts
                 .extend((0..text.len()).filter(|&i| text[i] == b'\n').map(|i| i + 1));
         }
-        let Some(&start) = mark
+        let start = *mark
             .line()
             .checked_sub(1)
-            .and_then(|l| self.line_starts.get(l))
-        else {
-            return false;
-        };
-        let c = self
-            .text
-            .get(start..)
-            .and_then(|line| line.chars().nth(mark.col()));
-        matches!(c, Some('{' | '['))
+            .and_then(|l| self.line_starts.get(l))?;
+        self.text.get(start..)?.chars().nth(mark.col())
     }
 
     /// True when the next node is a key of the innermost mapping.
@@ -410,14 +426,21 @@ impl Builder<'_> {
     }
 
     /// Hands a completed node to its parent (or makes it the document root).
-    fn finish(&mut self, value: Value, anchor: usize, mark: Marker) -> Result<()> {
+    /// Returns the value's index in its parent collection, if it was stored there.
+    fn finish(&mut self, value: Value, anchor: usize, mark: Marker) -> Result<Option<usize>> {
         if anchor != 0 {
             self.anchors
                 .insert(anchor, (value.clone(), count_nodes(&value)));
         }
         match self.stack.last_mut() {
-            None => self.root = Some(value),
-            Some(Frame::Seq { items, .. }) => items.push(value),
+            None => {
+                self.root = Some(value);
+                Ok(None)
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(value);
+                Ok(Some(items.len() - 1))
+            }
             Some(Frame::Map {
                 map, key, merges, ..
             }) => {
@@ -429,11 +452,12 @@ impl Builder<'_> {
                 } else if !k.drop {
                     if let Some(slot) = map.get_index_mut(k.index) {
                         *slot.1 = value;
+                        return Ok(Some(k.index));
                     }
                 }
+                Ok(None)
             }
         }
-        Ok(())
     }
 }
 
