@@ -59,46 +59,104 @@ const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 pub fn parse_documents(text: &str) -> Result<Vec<Document>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_characters(text)?;
-    let mut fixed: Option<String> = None;
-    for _ in 0..MAX_TAB_FIXES {
-        match parse_checked(fixed.as_deref().unwrap_or(text)) {
-            Err(Failure::TabAfterColon(at)) => {
-                let mut chars: Vec<char> = fixed.as_deref().unwrap_or(text).chars().collect();
-                replace_tabs_before(&mut chars, at);
-                fixed = Some(chars.into_iter().collect());
-            }
-            Err(Failure::Error(e)) => return Err(e),
+    let mut repaired: Option<String> = None;
+    for _ in 0..MAX_REPAIRS {
+        match parse_checked(repaired.as_deref().unwrap_or(text)) {
             Ok(docs) => return Ok(docs),
+            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Retry(t)) => repaired = Some(t),
         }
     }
-    match parse_checked(fixed.as_deref().unwrap_or(text)) {
-        Ok(docs) => Ok(docs),
-        Err(Failure::Error(e)) => Err(e),
-        Err(Failure::TabAfterColon(_)) => Err(Error::Syntax {
-            line: 1,
-            col: 1,
-            message: "too many tabs after ':'".into(),
-        }),
-    }
+    Err(Error::Syntax {
+        line: 1,
+        col: 1,
+        message: "too many tabs after ':' or under-indented quoted scalars".into(),
+    })
 }
 
-/// go-yaml accepts `key:<TAB>value`; yaml-rust2 refuses a tab there when the value starts with a
-/// letter or `-`. Such a tab is only separation, so it is retried as a space (rare input).
-const MAX_TAB_FIXES: usize = 64;
-const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+/// go-yaml accepts a few things yaml-rust2 refuses; each is repaired in the text (without
+/// changing the meaning or line numbers) and the text parsed again. This bounds the retries.
+const MAX_REPAIRS: usize = 64;
 
 enum Failure {
-    /// yaml-rust2's tab-after-colon refusal, at this character index.
-    TabAfterColon(usize),
+    /// The text, repaired, should be parsed again.
+    Retry(String),
     Error(Error),
 }
 
-fn replace_tabs_before(chars: &mut [char], at: usize) {
-    let mut i = at.min(chars.len());
-    while i > 0 && matches!(chars[i - 1], '\t' | ' ') {
-        i -= 1;
-        chars[i] = ' ';
+/// Fixes the input for the yaml-rust2 refusals go-yaml does not share:
+/// - `key:<TAB>value`: the tab is only separation, so it becomes a space;
+/// - continuation lines of a multi-line quoted scalar indented no deeper than their mapping:
+///   leading blanks of such lines are folded away, so they are indented further.
+fn repair(text: &str, message: &str, line: usize, col: usize) -> Option<String> {
+    let pos = byte_offset(text, line, col)?;
+    match message {
+        "':' must be followed by a valid YAML whitespace" => {
+            let b = text.as_bytes();
+            let mut start = pos;
+            while start > 0 && matches!(b[start - 1], b' ' | b'\t') {
+                start -= 1;
+            }
+            if !b[start..pos].contains(&b'\t') {
+                return None;
+            }
+            Some(format!(
+                "{}{}{}",
+                &text[..start],
+                " ".repeat(pos - start),
+                &text[pos..]
+            ))
+        }
+        "invalid indentation in quoted scalar" => {
+            let quote = text[pos..]
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\''))?;
+            let body = pos + 1;
+            let mut end = None;
+            let mut it = text[body..].char_indices().peekable();
+            while let Some((i, c)) = it.next() {
+                match c {
+                    '\\' if quote == '"' => {
+                        it.next();
+                    }
+                    '\'' if quote == '\'' && it.peek().is_some_and(|&(_, n)| n == '\'') => {
+                        it.next();
+                    }
+                    c if c == quote => {
+                        end = Some(body + i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let end = end?;
+            let pad = " ".repeat(col + 1);
+            let mut out = String::with_capacity(text.len() + 64);
+            out.push_str(&text[..body]);
+            for (i, piece) in text[body..end].split('\n').enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                    out.push_str(&pad);
+                }
+                out.push_str(piece);
+            }
+            out.push_str(&text[end..]);
+            Some(out)
+        }
+        _ => None,
     }
+}
+
+/// Byte offset of a 1-based line and 0-based character column.
+fn byte_offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let rest = &text[start..];
+    let off = rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
+    Some(start + off)
 }
 
 fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
@@ -110,8 +168,9 @@ fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
     let mut docs = Vec::new();
     loop {
         let (event, mark) = parser.next_token().map_err(|e| {
-            if e.info() == TAB_AFTER_COLON {
-                return Failure::TabAfterColon(e.marker().index());
+            let (line, col) = (e.marker().line(), e.marker().col());
+            if let Some(fixed) = repair(text, e.info(), line, col) {
+                return Failure::Retry(fixed);
             }
             Failure::Error(Error::Syntax {
                 line: e.marker().line(),
@@ -1169,6 +1228,23 @@ mod tests {
         assert!(parse_documents(&flow).is_err());
         let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(parse_documents(&ok).is_ok());
+    }
+
+    #[test]
+    fn accepts_under_indented_quoted_continuation_lines_like_go_yaml() {
+        let v = one(
+            "m:\n  a: \"some long\n  text\"\n  b: 'it''s\nx' # c\n  c: \"q\\\"\n\\\"\"\nn: 1\n",
+        );
+        assert_eq!(v.str_at(&["m", "a"]), Some("some long text"));
+        assert_eq!(v.str_at(&["m", "b"]), Some("it's x"));
+        assert_eq!(v.str_at(&["m", "c"]), Some("q\" \""));
+        assert_eq!(v.get("n"), Some(&Value::Int(1)));
+        // Line numbers stay those of the original text.
+        let err = parse_documents("a: \"x\ny\"\nb: [\n").err();
+        assert!(
+            matches!(err, Some(Error::Syntax { line: 4, .. })),
+            "{err:?}"
+        );
     }
 
     #[test]
