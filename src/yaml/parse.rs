@@ -56,12 +56,24 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
 /// Parses every document in `text`. Empty documents are returned as `Value::Null`.
+///
+/// Duplicate mapping keys are an error, as kustomize reports them for resources.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>> {
+    parse_with(text, false)
+}
+
+/// Like [`parse_documents`], but a repeated mapping key replaces the earlier value, as
+/// kustomize's reader of `kustomization.yaml` (sigs.k8s.io/yaml) does.
+pub fn parse_documents_keep_last(text: &str) -> Result<Vec<Document>> {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, keep_last: bool) -> Result<Vec<Document>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_characters(text)?;
     let mut repaired: Option<String> = None;
     for _ in 0..MAX_REPAIRS {
-        match parse_checked(repaired.as_deref().unwrap_or(text)) {
+        match parse_checked(repaired.as_deref().unwrap_or(text), keep_last) {
             Ok(docs) => return Ok(docs),
             Err(Failure::Error(e)) => return Err(e),
             Err(Failure::Retry(t)) => repaired = Some(t),
@@ -159,10 +171,11 @@ fn byte_offset(text: &str, line: usize, col: usize) -> Option<usize> {
     Some(start + off)
 }
 
-fn parse_checked(text: &str) -> Result<Vec<Document>, Failure> {
+fn parse_checked(text: &str, keep_last: bool) -> Result<Vec<Document>, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
         text,
+        keep_last,
         ..Builder::default()
     };
     let mut docs = Vec::new();
@@ -291,6 +304,8 @@ struct Builder<'a> {
     anchors: HashMap<usize, (Value, usize)>,
     alias_budget: usize,
     doc_line: Option<usize>,
+    /// A repeated key replaces the earlier value instead of being an error.
+    keep_last: bool,
 }
 
 impl Builder<'_> {
@@ -438,6 +453,7 @@ impl Builder<'_> {
     /// Records a mapping key, reserving its slot so key order is kept and duplicates are found
     /// with a single lookup.
     fn begin_key(&mut self, text: String, merge: bool, drop: bool, mark: &Marker) -> Result<()> {
+        let keep_last = self.keep_last;
         let Some(Frame::Map {
             map,
             lines,
@@ -456,6 +472,7 @@ impl Builder<'_> {
             }
         } else if !drop {
             match map.entry(text) {
+                indexmap::map::Entry::Occupied(o) if keep_last => index = o.index(),
                 indexmap::map::Entry::Occupied(o) => {
                     let first = lines.get(o.index()).copied().unwrap_or(0);
                     return Err(duplicate_key(mark, o.key(), first));
@@ -1141,6 +1158,14 @@ mod tests {
         assert!(err("a: 1\n'a': 2\n")
             .2
             .contains("already defined at line 1"));
+    }
+
+    #[test]
+    fn keeps_the_last_duplicate_when_asked() {
+        let docs = parse_documents_keep_last("a: 1\nb: 2\na: 3\n").expect("valid");
+        let v = &docs[0].value;
+        assert_eq!(v.get("a"), Some(&Value::Int(3)));
+        assert_eq!(v.as_map().map(|m| m.len()), Some(2));
     }
 
     #[test]
