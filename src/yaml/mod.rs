@@ -15,7 +15,7 @@ pub mod parse;
 
 pub use emit::to_yaml;
 pub use json::to_go_json;
-pub use parse::{parse_documents, Document, Error};
+pub use parse::{parse_documents, parse_documents_keep_last, Document, Error};
 
 /// A mapping. Insertion order is kept; output sorts keys the way go-yaml v2 does.
 pub type Map = indexmap::IndexMap<String, Value>;
