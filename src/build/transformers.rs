@@ -1319,3 +1319,438 @@ pub fn replicas(res: &mut [Resource], replicas: &[Replica], cfg: &TransformerCon
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expectations come from `kubectl kustomize` (kustomize v5.5) runs of the same inputs.
+    use super::*;
+    use crate::build::kustomization::Label;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    pub(crate) fn res(j: serde_json::Value) -> Resource {
+        Resource::new(Value::from(j), Arc::from("r.yaml"), 1)
+    }
+
+    fn check(res: &[Resource], expected: Vec<serde_json::Value>) {
+        assert_eq!(res.len(), expected.len());
+        for (r, e) in res.iter().zip(expected) {
+            assert_eq!(r.obj, Value::from(e), "object {}", r.id());
+        }
+    }
+
+    fn pairs(kv: &[(&str, &str)]) -> Pairs {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn common_labels_reach_selectors_templates_affinity_and_volume_claim_templates() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","labels":{"app":"old","keep":"k"}},"spec":{"template":{"spec":{"affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"x":"y"}},"topologyKey":"zone"}]}}}}}}),
+            ),
+            res(
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":80}]}}),
+            ),
+            res(
+                json!({"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"cj"},"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"i"}]}}}}}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"ss"},"spec":{"volumeClaimTemplates":[{"metadata":{"name":"data"}}]}}),
+            ),
+            res(
+                json!({"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"pdb"},"spec":{"selector":{"matchLabels":{"a":"b"}}}}),
+            ),
+            res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+        ];
+        let p = pairs(&[("app", "web"), ("on", "true"), ("num", "1")]);
+        labels(&mut rs, &p, true, true, &[], &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"labels":{"app":"web","keep":"k","num":"1","on":"true"},"name":"d"},"spec":{"selector":{"matchLabels":{"app":"web","num":"1","on":"true"}},"template":{"metadata":{"labels":{"app":"web","num":"1","on":"true"}},"spec":{"affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"app":"web","num":"1","on":"true","x":"y"}},"topologyKey":"zone"}]}}}}}}),
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"labels":{"app":"web","num":"1","on":"true"},"name":"s"},"spec":{"ports":[{"port":80}],"selector":{"app":"web","num":"1","on":"true"}}}),
+                json!({"apiVersion":"batch/v1","kind":"CronJob","metadata":{"labels":{"app":"web","num":"1","on":"true"},"name":"cj"},"spec":{"jobTemplate":{"metadata":{"labels":{"app":"web","num":"1","on":"true"}},"spec":{"template":{"metadata":{"labels":{"app":"web","num":"1","on":"true"}},"spec":{"containers":[{"image":"i","name":"c"}]}}}}}}),
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"labels":{"app":"web","num":"1","on":"true"},"name":"ss"},"spec":{"selector":{"matchLabels":{"app":"web","num":"1","on":"true"}},"template":{"metadata":{"labels":{"app":"web","num":"1","on":"true"}}},"volumeClaimTemplates":[{"metadata":{"labels":{"app":"web","num":"1","on":"true"},"name":"data"}}]}}),
+                json!({"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"labels":{"app":"web","num":"1","on":"true"},"name":"pdb"},"spec":{"selector":{"matchLabels":{"a":"b","app":"web","num":"1","on":"true"}}}}),
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"labels":{"app":"web","num":"1","on":"true"},"name":"cm"}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn labels_entries_respect_include_templates_and_custom_fields_and_annotations_hit_templates() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}}}}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"ss"},"spec":{"volumeClaimTemplates":[{"metadata":{"name":"data"}}]}}),
+            ),
+            res(
+                json!({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{}}),
+            ),
+            res(
+                json!({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{}}}}),
+            ),
+        ];
+        let entries = [
+            Label {
+                pairs: pairs(&[("team", "a")]),
+                ..Default::default()
+            },
+            Label {
+                pairs: pairs(&[("tier", "1")]),
+                include_templates: true,
+                ..Default::default()
+            },
+            Label {
+                pairs: pairs(&[("custom", "c")]),
+                fields: vec![RawSpec {
+                    kind: "Widget".into(),
+                    path: "spec/podLabels".into(),
+                    create: true,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        ];
+        for l in &entries {
+            labels(
+                &mut rs,
+                &l.pairs,
+                l.include_selectors,
+                l.include_templates,
+                &l.fields,
+                &cfg,
+            )
+            .unwrap();
+        }
+        annotations(&mut rs, &pairs(&[("note", "x"), ("num", "2")]), &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{"note":"x","num":"2"},"labels":{"custom":"c","team":"a","tier":"1"},"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"annotations":{"note":"x","num":"2"},"labels":{"app":"d","tier":"1"}}}}}),
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"annotations":{"note":"x","num":"2"},"labels":{"custom":"c","team":"a","tier":"1"},"name":"ss"},"spec":{"template":{"metadata":{"annotations":{"note":"x","num":"2"},"labels":{"tier":"1"}}},"volumeClaimTemplates":[{"metadata":{"labels":{"tier":"1"},"name":"data"}}]}}),
+                json!({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"annotations":{"note":"x","num":"2"},"labels":{"custom":"c","team":"a","tier":"1"},"name":"w"},"spec":{"podLabels":{"custom":"c"}}}),
+                json!({"apiVersion":"batch/v1","kind":"Job","metadata":{"annotations":{"note":"x","num":"2"},"labels":{"custom":"c","team":"a","tier":"1"},"name":"j"},"spec":{"template":{"metadata":{"annotations":{"note":"x","num":"2"},"labels":{"tier":"1"}},"spec":{}}}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn labels_are_written_as_strings_and_overwrite_existing_values() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![res(
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"v":1}}}),
+        )];
+        labels(
+            &mut rs,
+            &pairs(&[("v", "2"), ("b", "true")]),
+            false,
+            false,
+            &[],
+            &cfg,
+        )
+        .unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"v":"2","b":"true"}}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn common_labels_on_a_scalar_selector_is_an_error_naming_the_object() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![res(
+            json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"selector":"str"}}),
+        )];
+        let err = labels(&mut rs, &pairs(&[("a", "b")]), true, true, &[], &cfg)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("considering field 'spec/selector' of object Service.v1.[noGrp]/s.[noNs]: wrong node kind: expected MappingNode but got ScalarNode"),
+            "{err}"
+        );
+        assert!(err.contains("r.yaml:1"), "{err}");
+    }
+
+    #[test]
+    fn namespace_sets_namespaced_kinds_renames_namespaces_and_fixes_default_subjects() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"old"}})),
+            res(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","namespace":"other"}}),
+            ),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"cr"}}),
+            ),
+            res(
+                json!({"apiVersion":"cert-manager.io/v1","kind":"ClusterIssuer","metadata":{"name":"ci"}}),
+            ),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"crb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cr"},"subjects":[{"kind":"ServiceAccount","name":"default"},{"kind":"ServiceAccount","name":"default","namespace":"elsewhere"},{"kind":"ServiceAccount","name":"other","namespace":"elsewhere"},{"kind":"User","name":"default"}]}),
+            ),
+            res(
+                json!({"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1.example.com"},"spec":{"service":{"name":"api"}}}),
+            ),
+            res(
+                json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"ws.example.com"},"spec":{"conversion":{"webhook":{"clientConfig":{"service":{"name":"conv","namespace":"sys"}}}}}}),
+            ),
+        ];
+        namespace(&mut rs, "team", &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team"}}),
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","namespace":"team"}}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"cr"}}),
+                json!({"apiVersion":"cert-manager.io/v1","kind":"ClusterIssuer","metadata":{"name":"ci","namespace":"team"}}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"crb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cr"},"subjects":[{"kind":"ServiceAccount","name":"default","namespace":"team"},{"kind":"ServiceAccount","name":"default","namespace":"team"},{"kind":"ServiceAccount","name":"other","namespace":"elsewhere"},{"kind":"User","name":"default","namespace":"team"}]}),
+                json!({"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1.example.com"},"spec":{"service":{"name":"api","namespace":"team"}}}),
+                json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"ws.example.com"},"spec":{"conversion":{"webhook":{"clientConfig":{"service":{"name":"conv","namespace":"team"}}}}}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn namespace_records_the_previous_id_of_every_resource() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"old"}})),
+            res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+        ];
+        namespace(&mut rs, "team", &cfg).unwrap();
+        assert_eq!(rs[0].prev_ids.len(), 1);
+        assert_eq!(rs[0].prev_ids[0].name, "old");
+        assert_eq!(rs[1].prev_ids[0].namespace, "");
+        assert_eq!(rs[1].org_id().effective_namespace(), "default");
+        assert_eq!(rs[1].namespace(), "team");
+    }
+
+    #[test]
+    fn namespace_collision_is_an_id_conflict_error() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","namespace":"team"}}),
+            ),
+            res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+        ];
+        let err = namespace(&mut rs, "team", &cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("namespace transformation produces ID conflict"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn prefix_suffix_skip_crds_apiservices_and_namespaces_and_record_history() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns"}})),
+            res(
+                json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"ws.example.com"}}),
+            ),
+            res(
+                json!({"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1.example.com"}}),
+            ),
+            res(
+                json!({"apiVersion":"example.com/v1","kind":"APIService","metadata":{"name":"custom"}}),
+            ),
+            res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+        ];
+        prefix_suffix(&mut rs, "p-", "-s", &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ns"}}),
+                json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"ws.example.com"}}),
+                json!({"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1.example.com"}}),
+                json!({"apiVersion":"example.com/v1","kind":"APIService","metadata":{"name":"p-custom-s"}}),
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"p-cm-s"}}),
+            ],
+        );
+        let cm = &rs[4];
+        assert_eq!(cm.prefixes, vec!["p-"]);
+        assert_eq!(cm.suffixes, vec!["-s"]);
+        let names: Vec<&str> = cm.prev_ids.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, vec!["cm", "p-cm"]);
+        assert!(rs[0].prev_ids.is_empty() && rs[0].prefixes.is_empty());
+    }
+
+    #[test]
+    fn images_update_tags_digests_names_and_apply_tag_suffix_twice_on_pod_specs() {
+        let cfg = TransformerConfig::builtin();
+        let img = |name: &str,
+                   new_name: Option<&str>,
+                   new_tag: Option<&str>,
+                   digest: Option<&str>,
+                   suffix: Option<&str>| Image {
+            name: name.into(),
+            new_name: new_name.map(Into::into),
+            new_tag: new_tag.map(Into::into),
+            digest: digest.map(Into::into),
+            tag_suffix: suffix.map(Into::into),
+        };
+        let list = vec![
+            img("nginx", None, Some("1.10"), None, None),
+            img(
+                "docker.io/library/redis",
+                None,
+                None,
+                Some("sha256:0000"),
+                None,
+            ),
+            img("my.registry:5000/app", Some("other/app"), None, None, None),
+            img("alpine", Some("alp"), Some("3"), None, None),
+            img("busybox", None, None, None, Some("-debug")),
+        ];
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"initContainers":[{"name":"i","image":"busybox:1.36"}],"containers":[{"name":"a","image":"nginx"},{"name":"b","image":"docker.io/library/redis:7@sha256:1111"},{"name":"c","image":"my.registry:5000/app:v1"},{"name":"d","image":"alpine@sha256:2222"},{"name":"e","image":"nginx-other:1"},{"name":"f"}]}}}}),
+            ),
+            res(
+                json!({"apiVersion":"example.com/v1","kind":"Thing","metadata":{"name":"t"},"spec":{"template":{"containers":[{"name":"a","image":"nginx:1.0"},{"name":"b","image":"busybox:1.36"}]}}}),
+            ),
+            res(
+                json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"things.example.com"},"spec":{"containers":[{"image":"nginx"}]}}),
+            ),
+        ];
+        images(&mut rs, &list, &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"nginx:1.10","name":"a"},{"image":"docker.io/library/redis@sha256:0000","name":"b"},{"image":"other/app:v1","name":"c"},{"image":"alp:3","name":"d"},{"image":"nginx-other:1","name":"e"},{"name":"f"}],"initContainers":[{"image":"busybox:1.36-debug-debug","name":"i"}]}}}}),
+                json!({"apiVersion":"example.com/v1","kind":"Thing","metadata":{"name":"t"},"spec":{"template":{"containers":[{"image":"nginx:1.10","name":"a"},{"image":"busybox:1.36-debug","name":"b"}]}}}),
+                json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"things.example.com"},"spec":{"containers":[{"image":"nginx"}]}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn split_image_ignores_colons_in_the_registry_host() {
+        assert_eq!(
+            split_image("my.registry:5000/app:v1"),
+            ("my.registry:5000/app", "v1", "")
+        );
+        assert_eq!(
+            split_image("my.registry:5000/app"),
+            ("my.registry:5000/app", "", "")
+        );
+        assert_eq!(split_image("redis:7@sha256:1"), ("redis", "7", "sha256:1"));
+        assert_eq!(split_image("alpine@sha256:2"), ("alpine", "", "sha256:2"));
+        assert_eq!(split_image("nginx"), ("nginx", "", ""));
+    }
+
+    #[test]
+    fn image_name_is_an_unescaped_regex() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![res(
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"nginxAB:1"},{"name":"b","image":"xnginx"}]}}),
+        )];
+        let list = vec![Image {
+            name: "nginx.*".into(),
+            new_tag: Some("2".into()),
+            ..Default::default()
+        }];
+        images(&mut rs, &list, &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"nginxAB:2"},{"name":"b","image":"xnginx"}]}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn replicas_match_previous_names_and_create_the_field_as_an_int() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1}}),
+            ),
+            res(json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"db"}})),
+            res(json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"web"}})),
+        ];
+        prefix_suffix(&mut rs, "p-", "", &cfg).unwrap();
+        let reps = vec![
+            Replica {
+                name: "web".into(),
+                count: 3,
+            },
+            Replica {
+                name: "p-db".into(),
+                count: 0,
+            },
+        ];
+        replicas(&mut rs, &reps, &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"p-web"},"spec":{"replicas":3}}),
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"p-db"},"spec":{"replicas":0}}),
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"p-web"}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn replicas_without_a_matching_workload_is_kustomizes_error() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![res(
+            json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"}}),
+        )];
+        let err = replicas(
+            &mut rs,
+            &[Replica {
+                name: "nope".into(),
+                count: 2,
+            }],
+            &cfg,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.ends_with("resource with name nope does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]"), "{err}");
+    }
+
+    #[test]
+    fn configurations_file_adds_field_specs_and_rejects_conflicts() {
+        let mut cfg = TransformerConfig::builtin();
+        cfg.merge_yaml("commonLabels:\n- kind: Widget\n  path: spec/sel\n  create: true\nnameReference:\n- kind: ConfigMap\n  version: v1\n  fieldSpecs:\n  - kind: Widget\n    path: spec/cm\n").unwrap();
+        assert!(cfg
+            .common_labels
+            .iter()
+            .any(|s| s.kind == "Widget" && s.path == "spec/sel" && s.create));
+        let cm = cfg
+            .name_reference
+            .iter()
+            .find(|b| b.kind == "ConfigMap")
+            .unwrap();
+        assert!(cm
+            .referrers
+            .iter()
+            .any(|s| s.kind == "Widget" && s.path == "spec/cm"));
+        assert_eq!(
+            cfg.name_reference
+                .iter()
+                .filter(|b| b.kind == "ConfigMap")
+                .count(),
+            1
+        );
+        let err = cfg
+            .merge_yaml("commonLabels:\n- kind: Widget\n  path: spec/sel\n  create: false\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("conflicting fieldspecs"), "{err}");
+        let before = cfg.clone();
+        cfg.merge(&TransformerConfig::builtin());
+        assert_eq!(cfg, before, "merging the defaults again changes nothing");
+    }
+}
