@@ -25,6 +25,7 @@ use std::collections::{HashMap, HashSet};
 /// What the fix-up needs to know about a possible referral target (names do not change while
 /// the fix-up runs, so this is taken once).
 struct Cand {
+    id: ResId,
     name: String,
     namespace: String,
     eff_ns: String,
@@ -133,17 +134,7 @@ impl Ctx<'_> {
                 if identical(&list) {
                     Ok(Some(picked[0]))
                 } else {
-                    let ids: Vec<String> = list
-                        .iter()
-                        .map(|c| {
-                            let ns = if c.namespace.is_empty() {
-                                "[noNs]"
-                            } else {
-                                &c.namespace
-                            };
-                            format!("{}/{}.{}", c.kind, c.name, ns)
-                        })
-                        .collect();
+                    let ids: Vec<String> = list.iter().map(|c| c.id.kustomize_string()).collect();
                     Err(format!(
                         "found multiple possible referrals: {}",
                         ids.join(", ")
@@ -291,6 +282,7 @@ pub fn fix(res: &mut [Resource], cfg: &TransformerConfig) -> Result<()> {
         .map(|r| {
             let id = r.id();
             Cand {
+                id: id.clone(),
                 name: id.name.clone(),
                 namespace: id.namespace.clone(),
                 eff_ns: id.effective_namespace().to_string(),
@@ -358,4 +350,309 @@ pub fn fix(res: &mut [Resource], cfg: &TransformerConfig) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each scenario replays kustomize's per-level transformer calls and compares with the
+    //! output of `kubectl kustomize` on the same kustomizations.
+    use super::*;
+    use crate::build::kustomization::Pairs;
+    use crate::build::transformers::{labels, namespace, prefix_suffix};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn res(j: serde_json::Value) -> Resource {
+        Resource::new(Value::from(j), Arc::from("r.yaml"), 1)
+    }
+
+    fn check(res: &[Resource], expected: Vec<serde_json::Value>) {
+        assert_eq!(res.len(), expected.len());
+        for (r, e) in res.iter().zip(expected) {
+            assert_eq!(r.obj, Value::from(e), "object {}", r.id());
+        }
+    }
+
+    fn pairs(kv: &[(&str, &str)]) -> Pairs {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn ex7_namespace_prefix_labels_and_references_across_rbac_ingress_hpa_and_statefulset() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"}})),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"}}),
+            ),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"r"},"subjects":[{"kind":"ServiceAccount","name":"sa"},{"kind":"ServiceAccount","name":"default"},{"kind":"ServiceAccount","name":"external","namespace":"elsewhere"}]}),
+            ),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"crb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"ServiceAccount","name":"sa","namespace":"original"}]}),
+            ),
+            res(
+                json!({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"ing"},"spec":{"rules":[{"http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"svc","port":{"number":80}}}}]}}]}}),
+            ),
+            res(
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},"spec":{"selector":{"app":"x"},"ports":[{"port":80}]}}),
+            ),
+            res(
+                json!({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"hpa"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"dep"}}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"dep"},"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}},"spec":{"serviceAccountName":"sa","containers":[{"name":"c","image":"i"}]}}}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"sts"},"spec":{"serviceName":"svc","selector":{"matchLabels":{"app":"s"}},"template":{"metadata":{"labels":{"app":"s"}}},"volumeClaimTemplates":[{"metadata":{"name":"data"}}]}}),
+            ),
+        ];
+        namespace(&mut rs, "team", &cfg).unwrap();
+        prefix_suffix(&mut rs, "p-", "", &cfg).unwrap();
+        labels(
+            &mut rs,
+            &pairs(&[("app.kubernetes.io/part-of", "shop")]),
+            false,
+            false,
+            &[],
+            &cfg,
+        )
+        .unwrap();
+        labels(&mut rs, &pairs(&[("version", "1")]), false, true, &[], &cfg).unwrap();
+        labels(&mut rs, &pairs(&[("sel", "yes")]), true, false, &[], &cfg).unwrap();
+        fix(&mut rs, &cfg).unwrap();
+        let l = json!({"app.kubernetes.io/part-of":"shop","sel":"yes","version":"1"});
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"labels":l,"name":"p-sa","namespace":"team"}}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"labels":l,"name":"p-r","namespace":"team"}}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"labels":l,"name":"p-rb","namespace":"team"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"p-r"},"subjects":[{"kind":"ServiceAccount","name":"p-sa","namespace":"team"},{"kind":"ServiceAccount","name":"default","namespace":"team"},{"kind":"ServiceAccount","name":"external","namespace":"elsewhere"}]}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"labels":l,"name":"p-crb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"ServiceAccount","name":"sa","namespace":"original"}]}),
+                json!({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"labels":l,"name":"p-ing","namespace":"team"},"spec":{"rules":[{"http":{"paths":[{"backend":{"service":{"name":"p-svc","port":{"number":80}}},"path":"/","pathType":"Prefix"}]}}]}}),
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"labels":l,"name":"p-svc","namespace":"team"},"spec":{"ports":[{"port":80}],"selector":{"app":"x","sel":"yes"}}}),
+                json!({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"labels":l,"name":"p-hpa","namespace":"team"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"p-dep"}}}),
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"labels":l,"name":"p-dep","namespace":"team"},"spec":{"selector":{"matchLabels":{"app":"x","sel":"yes"}},"template":{"metadata":{"labels":{"app":"x","sel":"yes","version":"1"}},"spec":{"containers":[{"image":"i","name":"c"}],"serviceAccountName":"p-sa"}}}}),
+                json!({"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"labels":l,"name":"p-sts","namespace":"team"},"spec":{"selector":{"matchLabels":{"app":"s","sel":"yes"}},"serviceName":"p-svc","template":{"metadata":{"labels":{"app":"s","sel":"yes","version":"1"}}},"volumeClaimTemplates":[{"metadata":{"labels":{"sel":"yes","version":"1"},"name":"data"}}]}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn workload_volume_env_and_pull_secret_references_follow_renames() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+            res(json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"sec"}})),
+            res(
+                json!({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"pvc"}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"sec"}],"volumes":[{"name":"a","configMap":{"name":"cm"}},{"name":"b","secret":{"secretName":"sec"}},{"name":"c","persistentVolumeClaim":{"claimName":"pvc"}},{"name":"d","projected":{"sources":[{"configMap":{"name":"cm"}},{"secret":{"name":"sec"}}]}}],"containers":[{"name":"c","envFrom":[{"configMapRef":{"name":"cm"}},{"secretRef":{"name":"sec"}}],"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"cm","key":"k"}}},{"name":"B","valueFrom":{"secretKeyRef":{"name":"sec","key":"k"}}},{"name":"C","valueFrom":{"configMapKeyRef":{"name":"unknown","key":"k"}}}]}]}}}}),
+            ),
+            res(
+                json!({"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"cj"},"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"name":"c","envFrom":[{"configMapRef":{"name":"cm"}}]}]}}}}}}),
+            ),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"role"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"resourceNames":["cm","other"]}]}),
+            ),
+        ];
+        prefix_suffix(&mut rs, "", "-v2", &cfg).unwrap();
+        fix(&mut rs, &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-v2"}}),
+                json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"sec-v2"}}),
+                json!({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"pvc-v2"}}),
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d-v2"},"spec":{"template":{"spec":{"containers":[{"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"key":"k","name":"cm-v2"}}},{"name":"B","valueFrom":{"secretKeyRef":{"key":"k","name":"sec-v2"}}},{"name":"C","valueFrom":{"configMapKeyRef":{"key":"k","name":"unknown"}}}],"envFrom":[{"configMapRef":{"name":"cm-v2"}},{"secretRef":{"name":"sec-v2"}}],"name":"c"}],"imagePullSecrets":[{"name":"sec-v2"}],"volumes":[{"configMap":{"name":"cm-v2"},"name":"a"},{"name":"b","secret":{"secretName":"sec-v2"}},{"name":"c","persistentVolumeClaim":{"claimName":"pvc-v2"}},{"name":"d","projected":{"sources":[{"configMap":{"name":"cm-v2"}},{"secret":{"name":"sec-v2"}}]}}]}}}}),
+                json!({"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"cj-v2"},"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"envFrom":[{"configMapRef":{"name":"cm-v2"}}],"name":"c"}]}}}}}}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"role-v2"},"rules":[{"apiGroups":[""],"resourceNames":["cm-v2","other"],"resources":["configmaps"]}]}),
+            ],
+        );
+    }
+
+    #[test]
+    fn role_ref_kind_picks_between_a_role_and_a_cluster_role_of_the_same_name() {
+        let cfg = TransformerConfig::builtin();
+        let mut role = vec![res(
+            json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"}}),
+        )];
+        prefix_suffix(&mut role, "x-", "", &cfg).unwrap();
+        let mut cr = vec![res(
+            json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"r"}}),
+        )];
+        prefix_suffix(&mut cr, "y-", "", &cfg).unwrap();
+        let mut rs: Vec<Resource> = role.into_iter().chain(cr).collect();
+        rs.push(res(json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"r"}})));
+        rs.push(res(json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb2"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"r"}})));
+        fix(&mut rs, &cfg).unwrap();
+        assert_eq!(rs[2].obj.str_at(&["roleRef", "name"]), Some("y-r"));
+        assert_eq!(rs[3].obj.str_at(&["roleRef", "name"]), Some("x-r"));
+    }
+
+    #[test]
+    fn references_only_see_candidates_in_the_referrers_namespace() {
+        let cfg = TransformerConfig::builtin();
+        let mut all = Vec::new();
+        for ns in ["a", "b"] {
+            let mut base = vec![res(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}}),
+            )];
+            namespace(&mut base, ns, &cfg).unwrap();
+            prefix_suffix(&mut base, &format!("{ns}-"), "", &cfg).unwrap();
+            all.extend(base);
+        }
+        all.push(res(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod","namespace":"a"},"spec":{"volumes":[{"name":"v","configMap":{"name":"cm"}}]}})));
+        all.push(res(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod"},"spec":{"volumes":[{"name":"v","configMap":{"name":"cm"}}]}})));
+        fix(&mut all, &cfg).unwrap();
+        // kubectl: the Pod in `a` gets a-cm; the one in `default` sees no candidate.
+        assert_eq!(
+            all[2].obj.get_path(&["spec", "volumes"]),
+            Some(&Value::from(
+                json!([{"name":"v","configMap":{"name":"a-cm"}}])
+            ))
+        );
+        assert_eq!(
+            all[3].obj.get_path(&["spec", "volumes"]),
+            Some(&Value::from(
+                json!([{"name":"v","configMap":{"name":"cm"}}])
+            ))
+        );
+    }
+
+    #[test]
+    fn ambiguous_referrals_with_the_same_prefix_history_are_an_error() {
+        let cfg = TransformerConfig::builtin();
+        let mut a = vec![res(
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}}),
+        )];
+        namespace(&mut a, "a", &cfg).unwrap();
+        prefix_suffix(&mut a, "p-", "", &cfg).unwrap();
+        let mut b = vec![res(
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","namespace":"b"}}),
+        )];
+        prefix_suffix(&mut b, "p-", "", &cfg).unwrap();
+        let mut c = vec![res(
+            json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"cr"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"resourceNames":["cm"]}]}),
+        )];
+        prefix_suffix(&mut c, "p-", "", &cfg).unwrap();
+        let mut rs: Vec<Resource> = a.into_iter().chain(b).chain(c).collect();
+        // The root's hash suffix on the generated ConfigMap.
+        rs[1].store_prev_id();
+        rs[1].set_name("p-cm-4h2mbtbbt6");
+        let err = fix(&mut rs, &cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("updating name reference in 'rules/resourceNames' field of 'ClusterRole.v1.rbac.authorization.k8s.io/p-cr.[noNs]'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("found multiple possible referrals: ConfigMap.v1.[noGrp]/p-cm.a, ConfigMap.v1.[noGrp]/p-cm-4h2mbtbbt6.b"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn prefix_history_disambiguates_and_a_referrer_without_it_is_left_alone() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = Vec::new();
+        for p in ["a-", "b-"] {
+            let mut base = vec![
+                res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+                res(
+                    json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod"},"spec":{"volumes":[{"name":"v","configMap":{"name":"cm"}}]}}),
+                ),
+            ];
+            prefix_suffix(&mut base, p, "", &cfg).unwrap();
+            rs.extend(base);
+        }
+        rs.push(res(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"top"},"spec":{"volumes":[{"name":"v","configMap":{"name":"cm"}}]}})));
+        fix(&mut rs, &cfg).unwrap();
+        let vol = |r: &Resource| {
+            let vols = r.obj.get_path(&["spec", "volumes"]).and_then(Value::as_seq);
+            vols.and_then(|s| s[0].str_at(&["configMap", "name"]))
+                .map(str::to_string)
+        };
+        assert_eq!(vol(&rs[1]).as_deref(), Some("a-cm"));
+        assert_eq!(vol(&rs[3]).as_deref(), Some("b-cm"));
+        assert_eq!(vol(&rs[4]).as_deref(), Some("cm"));
+    }
+
+    #[test]
+    fn map_references_get_the_referrals_namespace_and_explicit_namespaces_filter_candidates() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"}})),
+            res(json!({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"}})),
+            res(
+                json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingWebhookConfiguration","metadata":{"name":"vwc"},"webhooks":[{"name":"a.example.com","clientConfig":{"service":{"name":"svc","namespace":"default","path":"/a"}}},{"name":"b.example.com","clientConfig":{"service":{"name":"svc"}}},{"name":"c.example.com","clientConfig":{"service":{"name":"svc","namespace":"nowhere"}}}]}),
+            ),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"crb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"ServiceAccount","name":"sa","namespace":"default"},{"kind":"ServiceAccount","name":"sa"}]}),
+            ),
+            res(
+                json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy","metadata":{"name":"pol"}}),
+            ),
+            res(
+                json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicyBinding","metadata":{"name":"polb"},"spec":{"policyName":"pol"}}),
+            ),
+        ];
+        namespace(&mut rs, "sys", &cfg).unwrap();
+        prefix_suffix(&mut rs, "p-", "", &cfg).unwrap();
+        fix(&mut rs, &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"p-svc","namespace":"sys"}}),
+                json!({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"p-sa","namespace":"sys"}}),
+                json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingWebhookConfiguration","metadata":{"name":"p-vwc"},"webhooks":[{"clientConfig":{"service":{"name":"p-svc","namespace":"sys","path":"/a"}},"name":"a.example.com"},{"clientConfig":{"service":{"name":"p-svc","namespace":"sys"}},"name":"b.example.com"},{"clientConfig":{"service":{"name":"svc","namespace":"nowhere"}},"name":"c.example.com"}]}),
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"p-crb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"ServiceAccount","name":"p-sa","namespace":"sys"},{"kind":"ServiceAccount","name":"p-sa","namespace":"sys"}]}),
+                json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy","metadata":{"name":"p-pol","namespace":"sys"}}),
+                json!({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicyBinding","metadata":{"name":"p-polb","namespace":"sys"},"spec":{"policyName":"p-pol"}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn objects_never_renamed_are_not_referral_targets() {
+        let cfg = TransformerConfig::builtin();
+        // A ConfigMap that only *now* carries the name `cm` (no history) is not a candidate.
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}})),
+            res(
+                json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"volumes":[{"name":"v","configMap":{"name":"cm"}}]}}),
+            ),
+        ];
+        let before = rs[1].obj.clone();
+        fix(&mut rs, &cfg).unwrap();
+        assert_eq!(rs[1].obj, before);
+    }
+
+    #[test]
+    fn thousands_of_references_resolve_quickly() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = Vec::new();
+        for i in 0..1500 {
+            rs.push(res(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":format!("cm{i}")}}),
+            ));
+            rs.push(res(json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":format!("d{i}")},"spec":{"template":{"spec":{"serviceAccountName":"sa","volumes":[{"name":"v","configMap":{"name":format!("cm{i}")}}],"containers":[{"name":"c","envFrom":[{"configMapRef":{"name":format!("cm{i}")}}]}]}}}})));
+        }
+        prefix_suffix(&mut rs, "p-", "", &cfg).unwrap();
+        let t = std::time::Instant::now();
+        fix(&mut rs, &cfg).unwrap();
+        let took = t.elapsed();
+        assert_eq!(
+            rs[2999]
+                .obj
+                .get_path(&["spec", "template", "spec", "volumes"])
+                .and_then(|v| v.as_seq())
+                .and_then(|s| s[0].str_at(&["configMap", "name"])),
+            Some("p-cm1499")
+        );
+        // Generous bound for an unoptimised test build; a quadratic scan takes far longer.
+        assert!(took.as_secs_f64() < 5.0, "took {took:?}");
+    }
 }
