@@ -797,13 +797,31 @@ fn expand_node(node: &mut Value, vars: &HashMap<&str, Value>) -> Result<(), Stri
     }
 }
 
+/// kustomize's `%v` of a var: `{NAME Kind.Version.Group {fieldPath}}`.
 fn var_display(v: &Var) -> String {
     let o = &v.objref;
+    let (mut group, mut version) = (
+        o.group.clone().unwrap_or_default(),
+        o.version.clone().unwrap_or_default(),
+    );
+    if let Some(av) = o.api_version.as_deref().filter(|s| !s.is_empty()) {
+        let g = Gvk::from_api_version(av, "");
+        group = g.group;
+        version = g.version;
+    }
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
     format!(
-        "{}: {} {} {}",
+        "{{{} {}.{}.{} {{{}}}}}",
         v.name,
-        o.kind.as_deref().unwrap_or(""),
-        o.name.as_deref().unwrap_or(""),
+        or(o.kind.as_deref().unwrap_or(""), "[noKind]"),
+        or(&version, "[noVer]"),
+        or(&group, "[noGrp]"),
         v.fieldref
             .as_ref()
             .and_then(|f| f.field_path.as_deref())
@@ -920,4 +938,284 @@ pub fn resolve_vars(res: &mut [Resource], vars: &[Var], cfg: &TransformerConfig)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Expectations come from `kubectl kustomize` (kustomize v5.5) runs of the same inputs.
+    use super::*;
+    use crate::build::transformers::prefix_suffix;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn res(j: serde_json::Value) -> Resource {
+        Resource::new(Value::from(j), Arc::from("r.yaml"), 1)
+    }
+
+    fn reps(yaml: &str) -> Vec<ReplacementEntry> {
+        serde_yaml::from_str(yaml).expect("test replacements parse")
+    }
+
+    fn inputs() -> Vec<Resource> {
+        vec![
+            res(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","labels":{"app.kubernetes.io/name":"nm"}},"data":{"img":"nginx:2","num":"3","host":"a.b.c"}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","annotations":{"n":"x","host":"x-y-z","pre":"p-q","suf":"s"}},"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"c1","image":"a"},{"name":"c2","image":"b","args":["x","y","z"]}]}}}}),
+            ),
+        ]
+    }
+
+    const CM_OUT: &str = r#"{"apiVersion":"v1","data":{"host":"a.b.c","img":"nginx:2","num":"3"},"kind":"ConfigMap","metadata":{"labels":{"app.kubernetes.io/name":"nm"},"name":"cm"}}"#;
+
+    fn check(res: &[Resource], expected: Vec<serde_json::Value>) {
+        assert_eq!(res.len(), expected.len());
+        for (r, e) in res.iter().zip(expected) {
+            assert_eq!(r.obj, Value::from(e), "object {}", r.id());
+        }
+    }
+
+    #[test]
+    fn wildcards_indexes_creation_delimiters_and_whole_maps() {
+        let mut rs = inputs();
+        let r = reps(
+            r#"
+- source: {kind: ConfigMap, name: cm, fieldPath: data.img}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: [spec.template.spec.containers.*.image]
+- source: {kind: ConfigMap, name: cm, fieldPath: data.num}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: [spec.replicas, metadata.annotations.n, "spec.template.spec.containers.[name=c2].args.1"]
+  - select: {kind: Deployment}
+    fieldPaths: [metadata.labels.created, "spec.template.spec.containers.[name=c3].image", "spec.x.[a=b].c"]
+    options: {create: true}
+- source: {kind: ConfigMap, name: cm, fieldPath: data.host, options: {delimiter: ".", index: 1}}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: [metadata.annotations.host]
+    options: {delimiter: "-", index: 1}
+  - select: {kind: Deployment}
+    fieldPaths: [metadata.annotations.pre]
+    options: {delimiter: "-", index: -1}
+  - select: {kind: Deployment}
+    fieldPaths: [metadata.annotations.suf]
+    options: {delimiter: "-", index: 7}
+- source: {kind: ConfigMap, name: cm, fieldPath: data}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: [spec.template.metadata.annotations]
+    options: {create: true}
+- source: {kind: ConfigMap, name: cm, fieldPath: "metadata.labels.[app.kubernetes.io/name]"}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: ["metadata.annotations.[a.b/c]"]
+    options: {create: true}
+"#,
+        );
+        apply(&mut rs, &r).unwrap();
+        check(
+            &rs,
+            vec![
+                serde_json::from_str(CM_OUT).unwrap(),
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{"a.b/c":"nm","host":"x-b-z","n":"3","pre":"b-p-q","suf":"s-b"},"labels":{"created":3},"name":"d"},"spec":{"replicas":3,"template":{"metadata":{"annotations":{"host":"a.b.c","img":"nginx:2","num":"3"}},"spec":{"containers":[{"image":"nginx:2","name":"c1"},{"args":["x","3","z"],"image":"nginx:2","name":"c2"},{"image":3,"name":"c3"}]}},"x":[{"a":"b","c":3}]}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn element_matchers_are_regexes_rejects_apply_and_sequences_are_replaced_whole() {
+        let mut rs = inputs();
+        let r = reps(
+            r#"
+- source: {kind: ConfigMap, name: cm, fieldPath: data.img}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: ["spec.template.spec.containers.[name=c.*].image"]
+  - select: {name: cm}
+    reject: [{kind: ConfigMap}]
+    fieldPaths: [data.x]
+- source: {kind: ConfigMap, name: cm, namespace: default, fieldPath: data.num}
+  targets:
+  - select: {kind: Deployment, namespace: default, name: d}
+    fieldPaths: ["spec.template.spec.containers.[name=c2].args"]
+"#,
+        );
+        apply(&mut rs, &r).unwrap();
+        check(
+            &rs,
+            vec![
+                serde_json::from_str(CM_OUT).unwrap(),
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{"host":"x-y-z","n":"x","pre":"p-q","suf":"s"},"name":"d"},"spec":{"replicas":1,"template":{"spec":{"containers":[{"image":"nginx:2","name":"c1"},{"args":"3","image":"nginx:2","name":"c2"}]}}}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn selectors_match_exact_names_and_label_selectors() {
+        let mut rs = inputs();
+        let r = reps(
+            r#"
+- source: {kind: ConfigMap, name: cm, fieldPath: data.img}
+  targets:
+  - select: {name: "d.*"}
+    fieldPaths: [metadata.annotations.n]
+  - select: {labelSelector: "app.kubernetes.io/name in (nm,zz)"}
+    fieldPaths: [data.num]
+"#,
+        );
+        apply(&mut rs, &r).unwrap();
+        assert_eq!(rs[0].obj.str_at(&["data", "num"]), Some("nginx:2"));
+        assert_eq!(
+            rs[1].obj.str_at(&["metadata", "annotations", "n"]),
+            Some("x")
+        );
+    }
+
+    #[test]
+    fn sources_and_targets_are_found_by_previous_names() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = inputs();
+        prefix_suffix(&mut rs, "p-", "", &cfg).unwrap();
+        let r = reps(
+            r#"
+- source: {kind: ConfigMap, name: cm}
+  targets:
+  - select: {kind: Deployment, name: d}
+    fieldPaths: [metadata.annotations.n]
+"#,
+        );
+        apply(&mut rs, &r).unwrap();
+        assert_eq!(
+            rs[1].obj.str_at(&["metadata", "annotations", "n"]),
+            Some("p-cm")
+        );
+    }
+
+    #[test]
+    fn source_errors_name_the_selector_like_kustomize() {
+        let err = |y: &str| apply(&mut inputs(), &reps(y)).unwrap_err().to_string();
+        let e = err("- source: {kind: ConfigMap, name: c.*, fieldPath: data.img}\n  targets: [{select: {kind: Deployment}, fieldPaths: [metadata.annotations.n]}]\n");
+        assert!(
+            e.ends_with("nothing selected by ConfigMap.[noVer].[noGrp]/c.*.[noNs]:data.img"),
+            "{e}"
+        );
+        let e = err("- source: {kind: ConfigMap, name: cm, fieldPath: data.nope}\n  targets: [{select: {kind: Deployment}, fieldPaths: [metadata.annotations.n]}]\n");
+        assert!(e.ends_with("fieldPath `data.nope` is missing for replacement source ConfigMap.[noVer].[noGrp]/cm.[noNs]"), "{e}");
+        let e = err(
+            "- source: {fieldPath: metadata.name}\n  targets: [{select: {kind: Deployment}}]\n",
+        );
+        assert!(e.contains("multiple matches for selector"), "{e}");
+        let e = err("- source: {kind: ConfigMap, name: cm}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.template.metadata.annotations]}]\n");
+        assert!(
+            e.contains(
+                "unable to find field \"spec.template.metadata.annotations\" in replacement target"
+            ),
+            "{e}"
+        );
+        let e = err("- source: {kind: ConfigMap, name: cm}\n  targets: [{select: {kind: Deployment}, fieldPaths: [metadata.annotations.*]}]\n");
+        assert!(
+            e.contains("expected SequenceNode but got MappingNode"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn label_selector_supports_equality_and_set_requirements() {
+        let labels = match Value::from(json!({"app": "web", "tier": "1"})) {
+            Value::Map(m) => m,
+            _ => unreachable!(),
+        };
+        let m = |s: &str| label_selector_matches(s, Some(&labels)).unwrap();
+        assert!(m("app=web,tier==1"));
+        assert!(m("app in (web, api),!missing"));
+        assert!(m("tier notin (2),app!=api"));
+        assert!(!m("app=api"));
+        assert!(!m("missing"));
+        assert!(label_selector_matches("app in web", Some(&labels)).is_err());
+    }
+
+    fn var(name: &str, kind: &str, obj: &str, api: &str, path: Option<&str>) -> Var {
+        serde_yaml::from_str(&format!(
+            "name: {name}\nobjref: {{kind: {kind}, name: {obj}{}}}\n{}",
+            if api.is_empty() {
+                String::new()
+            } else {
+                format!(", apiVersion: {api}")
+            },
+            path.map(|p| format!("fieldref: {{fieldpath: \"{p}\"}}\n"))
+                .unwrap_or_default()
+        ))
+        .expect("test var parses")
+    }
+
+    #[test]
+    fn vars_expand_with_final_names_keep_types_and_leave_unknowns() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},"spec":{"ports":[{"port":8080}]}}),
+            ),
+            res(
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","annotations":{"a":"$(SVC_NAME)"}},"spec":{"replicas":2,"template":{"metadata":{"annotations":{"t":"r=$(REPLICAS)"}},"spec":{"containers":[{"name":"c","command":["sh","-c","echo $(SVC_NAME):$(SVC_PORT) $(UNKNOWN) $$(SVC_NAME) $"],"env":[{"name":"P","value":"$(SVC_PORT)"},{"name":"Q","value":"$(SVC_NAME"}]}]}}}}),
+            ),
+        ];
+        prefix_suffix(&mut rs, "x-", "", &cfg).unwrap();
+        let vars = vec![
+            var("SVC_NAME", "Service", "svc", "v1", None),
+            var(
+                "SVC_PORT",
+                "Service",
+                "svc",
+                "v1",
+                Some("spec.ports[0].port"),
+            ),
+            var(
+                "REPLICAS",
+                "Deployment",
+                "d",
+                "apps/v1",
+                Some("spec.replicas"),
+            ),
+        ];
+        resolve_vars(&mut rs, &vars, &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"x-svc"},"spec":{"ports":[{"port":8080}]}}),
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{"a":"x-svc"},"name":"x-d"},"spec":{"replicas":2,"template":{"metadata":{"annotations":{"t":"r=2"}},"spec":{"containers":[{"command":["sh","-c","echo x-svc:8080 $(UNKNOWN) $(SVC_NAME) $"],"env":[{"name":"P","value":8080},{"name":"Q","value":"$(SVC_NAME"}],"name":"c"}]}}}}),
+            ],
+        );
+    }
+
+    #[test]
+    fn var_objref_without_api_version_matches_nothing() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![res(
+            json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"}}),
+        )];
+        let err = resolve_vars(
+            &mut rs,
+            &[var("SVC_NAME", "Service", "svc", "", None)],
+            &cfg,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().ends_with("var '{SVC_NAME Service.[noVer].[noGrp] {metadata.name}}' cannot be mapped to a field in the set of known resources"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn expand_handles_escapes_and_unterminated_references() {
+        let vars: HashMap<&str, Value> = [("A", Value::str("a")), ("N", Value::Int(5))]
+            .into_iter()
+            .collect();
+        assert_eq!(expand("$(A)-$(N)", &vars), Value::str("a-5"));
+        assert_eq!(expand("$(N)", &vars), Value::Int(5));
+        assert_eq!(expand("$$(A) $(B) $(A", &vars), Value::str("$(A) $(B) $(A"));
+        assert_eq!(expand("cost: 5$ é$é", &vars), Value::str("cost: 5$ é$é"));
+    }
 }
