@@ -49,11 +49,15 @@ pub struct TransformerConfig {
     pub var_reference: Vec<FieldSpec>,
     pub images: Vec<FieldSpec>,
     pub replicas: Vec<FieldSpec>,
+    /// Configs merged in from bases (kustomize's accumulator before this level's config).
+    inherited: Option<Box<Lists>>,
+    /// This level's `configurations:` files, merged together.
+    files: Option<Box<Lists>>,
 }
 
 /// The YAML shape of a `configurations:` file.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ConfigFile {
     #[serde(default)]
     name_prefix: Vec<RawSpec>,
@@ -78,7 +82,7 @@ struct ConfigFile {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawBackRef {
     #[serde(default)]
     group: String,
@@ -94,10 +98,20 @@ fn specs(raw: &[RawSpec]) -> Vec<FieldSpec> {
     raw.iter().map(FieldSpec::from).collect()
 }
 
-/// Adds `x` unless an entry with the same GVK and path exists; a differing `create` is an error
+/// kustomize's `FieldSpec.effectivelyEquals`: same path, and the existing entry's GVK is
+/// selected by the incoming one's (so a generic incoming entry is "already there" when a
+/// specific one is; the reverse is not).
+fn effectively_equal(existing: &FieldSpec, incoming: &FieldSpec) -> bool {
+    existing.path == incoming.path
+        && (incoming.kind.is_empty() || incoming.kind == existing.kind)
+        && (incoming.group.is_empty() || incoming.group == existing.group)
+        && (incoming.version.is_empty() || incoming.version == existing.version)
+}
+
+/// Adds `x` unless an effectively equal entry exists; a differing `create` is an error
 /// (kustomize's `FsSlice.MergeOne`).
 fn merge_one(list: &mut Vec<FieldSpec>, x: &FieldSpec) -> Result<(), String> {
-    match list.iter().find(|s| s.same_target(x)) {
+    match list.iter().find(|s| effectively_equal(s, x)) {
         Some(s) if s.create != x.create => Err(format!(
             "conflicting fieldspecs for path '{}' (kind '{}')",
             x.path, x.kind
@@ -114,35 +128,148 @@ fn merge_all(list: &mut Vec<FieldSpec>, xs: &[FieldSpec]) -> Result<(), String> 
     xs.iter().try_for_each(|x| merge_one(list, x))
 }
 
-fn merge_backrefs(list: &mut Vec<NameBackRef>, xs: &[NameBackRef]) -> Result<(), String> {
-    for x in xs {
-        match list
-            .iter_mut()
-            .find(|b| b.group == x.group && b.version == x.version && b.kind == x.kind)
-        {
-            Some(b) => merge_all(&mut b.referrers, &x.referrers)?,
-            None => list.push(x.clone()),
-        }
+/// kustomize's legacy kind rank, used by `Gvk.IsLessThan` to sort field specs.
+fn kind_rank(kind: &str) -> i32 {
+    const FIRST: &[&str] = &[
+        "Namespace",
+        "ResourceQuota",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "PodSecurityPolicy",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Secret",
+        "Endpoints",
+        "Service",
+        "LimitRange",
+        "PriorityClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "PodDisruptionBudget",
+    ];
+    const LAST: &[&str] = &[
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
+    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
+        return i as i32 - FIRST.len() as i32;
     }
-    Ok(())
+    LAST.iter()
+        .position(|k| *k == kind)
+        .map_or(0, |i| i as i32 + 1)
 }
 
-impl TransformerConfig {
-    /// kustomize's built-in configuration.
-    pub fn builtin() -> TransformerConfig {
-        BUILTIN.clone()
+/// `Gvk.String()`: `Kind.Version.Group` with `[noKind]`/`[noVer]`/`[noGrp]` placeholders.
+fn gvk_string(group: &str, version: &str, kind: &str) -> String {
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "{}.{}.{}",
+        or(kind, "[noKind]"),
+        or(version, "[noVer]"),
+        or(group, "[noGrp]")
+    )
+}
+
+fn gvk_cmp(a: (&str, &str, &str), b: (&str, &str, &str)) -> std::cmp::Ordering {
+    kind_rank(a.2)
+        .cmp(&kind_rank(b.2))
+        .then_with(|| gvk_string(a.0, a.1, a.2).cmp(&gvk_string(b.0, b.1, b.2)))
+}
+
+fn sort_specs(list: &mut [FieldSpec]) {
+    list.sort_by(|a, b| {
+        gvk_cmp(
+            (&a.group, &a.version, &a.kind),
+            (&b.group, &b.version, &b.kind),
+        )
+    });
+}
+
+/// The field-spec lists of one configuration.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Lists {
+    name_prefix: Vec<FieldSpec>,
+    name_suffix: Vec<FieldSpec>,
+    namespace: Vec<FieldSpec>,
+    common_labels: Vec<FieldSpec>,
+    template_labels: Vec<FieldSpec>,
+    common_annotations: Vec<FieldSpec>,
+    name_reference: Vec<NameBackRef>,
+    var_reference: Vec<FieldSpec>,
+    images: Vec<FieldSpec>,
+    replicas: Vec<FieldSpec>,
+}
+
+impl Lists {
+    /// kustomize's `sortFields`.
+    fn sorted(mut self) -> Lists {
+        for l in [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_labels,
+            &mut self.template_labels,
+            &mut self.common_annotations,
+            &mut self.var_reference,
+            &mut self.images,
+            &mut self.replicas,
+        ] {
+            sort_specs(l);
+        }
+        self.name_reference.sort_by(|a, b| {
+            gvk_cmp(
+                (&a.group, &a.version, &a.kind),
+                (&b.group, &b.version, &b.kind),
+            )
+        });
+        self
     }
 
-    /// Adds the field specs of a `configurations:` file.
-    pub fn merge_yaml(&mut self, text: &str) -> Result<()> {
+    /// kustomize's `TransformerConfig.Merge`: each list merged (`MergeAll`), then sorted.
+    fn merged(&self, other: &Lists) -> Result<Lists, String> {
+        let mut m = self.clone();
+        merge_all(&mut m.name_prefix, &other.name_prefix)?;
+        merge_all(&mut m.name_suffix, &other.name_suffix)?;
+        merge_all(&mut m.namespace, &other.namespace)?;
+        merge_all(&mut m.common_labels, &other.common_labels)?;
+        merge_all(&mut m.template_labels, &other.template_labels)?;
+        merge_all(&mut m.common_annotations, &other.common_annotations)?;
+        for x in &other.name_reference {
+            match m
+                .name_reference
+                .iter_mut()
+                .find(|b| b.group == x.group && b.version == x.version && b.kind == x.kind)
+            {
+                Some(b) => merge_all(&mut b.referrers, &x.referrers)?,
+                None => m.name_reference.push(x.clone()),
+            }
+        }
+        merge_all(&mut m.var_reference, &other.var_reference)?;
+        merge_all(&mut m.images, &other.images)?;
+        merge_all(&mut m.replicas, &other.replicas)?;
+        Ok(m.sorted())
+    }
+
+    fn parse(text: &str) -> Result<Lists, String> {
         let file: ConfigFile = if text.trim().is_empty() {
             ConfigFile::default()
         } else {
-            serde_yaml::from_str(text).map_err(|e| {
-                Error::invalid("configurations", format!("invalid transformer config: {e}"))
-            })?
+            serde_yaml::from_str(text).map_err(|e| format!("invalid transformer config: {e}"))?
         };
-        let other = TransformerConfig {
+        Ok(Lists {
             name_prefix: specs(&file.name_prefix),
             name_suffix: specs(&file.name_suffix),
             namespace: specs(&file.namespace),
@@ -162,29 +289,83 @@ impl TransformerConfig {
             var_reference: specs(&file.var_reference),
             images: specs(&file.images),
             replicas: specs(&file.replicas),
-        };
-        self.try_merge(&other)
+        }
+        .sorted())
+    }
+}
+
+impl TransformerConfig {
+    /// The configuration of a kustomization without `configurations:` and without bases (what
+    /// kustomize's accumulator holds after merging its defaults).
+    pub fn builtin() -> TransformerConfig {
+        BUILTIN.clone()
+    }
+
+    /// Adds the field specs of a `configurations:` file of this kustomization.
+    ///
+    /// kustomize merges a level's files together, then into its defaults, and only then into
+    /// the accumulator that already holds the bases' configs; the effective lists are recomputed
+    /// in that order, so calls to `merge` and `merge_yaml` may come in any order.
+    pub fn merge_yaml(&mut self, text: &str) -> Result<()> {
+        let parsed = Lists::parse(text).map_err(|m| Error::invalid("configurations", m))?;
+        let files = match &self.files {
+            None => Lists::default().merged(&parsed),
+            Some(f) => f.merged(&parsed),
+        }
+        .map_err(|m| Error::invalid("configurations", format!("failed to merge: {m}")))?;
+        self.files = Some(Box::new(files));
+        self.recompute()
             .map_err(|m| Error::invalid("configurations", m))
     }
 
-    /// Adds another config (a base's) into this one. Entries already present are kept; a
-    /// conflicting `create` flag keeps the existing entry (see [`try_merge`](Self::try_merge)).
+    /// Adds a base's (effective) config into this one, as kustomize's accumulator does.
+    /// Conflicting entries keep the existing one.
     pub fn merge(&mut self, other: &TransformerConfig) {
-        let _ = self.try_merge(other);
+        let inherited = match &self.inherited {
+            None => Lists::default().merged(&other.lists()),
+            Some(b) => b.merged(&other.lists()),
+        };
+        if let Ok(i) = inherited {
+            self.inherited = Some(Box::new(i));
+            let _ = self.recompute();
+        }
     }
 
-    /// Adds another config, failing on entries with the same target but a different `create`.
-    pub fn try_merge(&mut self, other: &TransformerConfig) -> Result<(), String> {
-        merge_all(&mut self.name_prefix, &other.name_prefix)?;
-        merge_all(&mut self.name_suffix, &other.name_suffix)?;
-        merge_all(&mut self.namespace, &other.namespace)?;
-        merge_all(&mut self.common_labels, &other.common_labels)?;
-        merge_all(&mut self.template_labels, &other.template_labels)?;
-        merge_all(&mut self.common_annotations, &other.common_annotations)?;
-        merge_backrefs(&mut self.name_reference, &other.name_reference)?;
-        merge_all(&mut self.var_reference, &other.var_reference)?;
-        merge_all(&mut self.images, &other.images)?;
-        merge_all(&mut self.replicas, &other.replicas)?;
+    fn lists(&self) -> Lists {
+        Lists {
+            name_prefix: self.name_prefix.clone(),
+            name_suffix: self.name_suffix.clone(),
+            namespace: self.namespace.clone(),
+            common_labels: self.common_labels.clone(),
+            template_labels: self.template_labels.clone(),
+            common_annotations: self.common_annotations.clone(),
+            name_reference: self.name_reference.clone(),
+            var_reference: self.var_reference.clone(),
+            images: self.images.clone(),
+            replicas: self.replicas.clone(),
+        }
+    }
+
+    /// effective = (bases merged into an empty accumulator).merge(defaults.merge(files)).
+    fn recompute(&mut self) -> Result<(), String> {
+        let level = match &self.files {
+            None => DEFAULTS.clone(),
+            Some(f) => DEFAULTS.merged(f)?,
+        };
+        let eff = match &self.inherited {
+            None => Lists::default().merged(&level)?,
+            Some(b) => b.merged(&level)?,
+        };
+        self.name_prefix = eff.name_prefix;
+        self.name_suffix = eff.name_suffix;
+        self.namespace = eff.namespace;
+        self.common_labels = eff.common_labels;
+        self.template_labels = eff.template_labels;
+        self.common_annotations = eff.common_annotations;
+        self.name_reference = eff.name_reference;
+        self.var_reference = eff.var_reference;
+        self.images = eff.images;
+        self.replicas = eff.replicas;
         Ok(())
     }
 }
@@ -835,7 +1016,8 @@ fn builtin_var_reference() -> Vec<FieldSpec> {
     out
 }
 
-static BUILTIN: LazyLock<TransformerConfig> = LazyLock::new(|| {
+/// The default field specs as kustomize parses them (duplicates kept, sorted).
+static DEFAULTS: LazyLock<Lists> = LazyLock::new(|| {
     let mut common_labels = rows(SELECTOR_LABELS_HEAD);
     for p in AFFINITY_PATHS {
         common_labels.push(FieldSpec::new("apps", "", "Deployment", p, false));
@@ -845,11 +1027,9 @@ static BUILTIN: LazyLock<TransformerConfig> = LazyLock::new(|| {
         common_labels.push(FieldSpec::new("apps", "", "StatefulSet", p, false));
     }
     common_labels.extend(rows(SELECTOR_LABELS_TAIL));
-    let mut meta = rows(METADATA_LABELS);
-    meta.extend(rows(TEMPLATE_LABELS));
-    // kustomize appends the metadata label specs; the duplicate VCT entry merges away.
-    let _ = merge_all(&mut common_labels, &meta);
-    TransformerConfig {
+    common_labels.extend(rows(METADATA_LABELS));
+    common_labels.extend(rows(TEMPLATE_LABELS));
+    Lists {
         name_prefix: vec![FieldSpec::new("", "", "", "metadata/name", false)],
         name_suffix: vec![FieldSpec::new("", "", "", "metadata/name", false)],
         namespace: rows(NAMESPACE),
@@ -861,6 +1041,15 @@ static BUILTIN: LazyLock<TransformerConfig> = LazyLock::new(|| {
         images: rows(IMAGES),
         replicas: rows(REPLICAS),
     }
+    .sorted()
+});
+
+/// The defaults merged into an empty accumulator.
+static BUILTIN: LazyLock<TransformerConfig> = LazyLock::new(|| {
+    let mut c = TransformerConfig::default();
+    // Merging the defaults into an empty config cannot conflict.
+    let _ = c.recompute();
+    c
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1749,8 +1938,47 @@ mod tests {
             .merge_yaml("commonLabels:\n- kind: Widget\n  path: spec/sel\n  create: false\n")
             .unwrap_err();
         assert!(err.to_string().contains("conflicting fieldspecs"), "{err}");
-        let before = cfg.clone();
+        let before = cfg.common_labels.clone();
         cfg.merge(&TransformerConfig::builtin());
-        assert_eq!(cfg, before, "merging the defaults again changes nothing");
+        assert_eq!(
+            cfg.common_labels, before,
+            "merging the defaults again changes nothing"
+        );
+    }
+
+    const ISSUE_4884_CONFIG: &str = "namePrefix:\n- path: metadata/name\n  kind: IngressHost\n";
+
+    #[test]
+    fn a_specific_name_prefix_spec_replaces_the_generic_one_unless_a_base_came_first() {
+        // kustomize's asymmetric merge + sort (TestIssue4884): without bases only IngressHost
+        // objects get the prefix; with a base merged first, the generic spec survives too.
+        let ingress = || res(json!({"apiVersion":"v1","kind":"Ingress","metadata":{"name":"ing"}}));
+        let host =
+            || res(json!({"apiVersion":"local/v1","kind":"IngressHost","metadata":{"name":"h"}}));
+
+        let mut alone = TransformerConfig::builtin();
+        alone.merge_yaml(ISSUE_4884_CONFIG).unwrap();
+        let mut rs = vec![ingress(), host()];
+        prefix_suffix(&mut rs, "prefix-", "", &alone).unwrap();
+        assert_eq!(rs[0].name(), "ing");
+        assert_eq!(rs[1].name(), "prefix-h");
+
+        let mut with_base = TransformerConfig::builtin();
+        with_base.merge(&TransformerConfig::builtin());
+        with_base.merge_yaml(ISSUE_4884_CONFIG).unwrap();
+        let mut rs = vec![ingress(), host()];
+        prefix_suffix(&mut rs, "prefix-", "", &with_base).unwrap();
+        assert_eq!(rs[0].name(), "prefix-ing");
+        assert_eq!(
+            rs[1].name(),
+            "prefix-prefix-h",
+            "both specs match: prefixed twice, as kustomize"
+        );
+    }
+
+    #[test]
+    fn configurations_reject_unknown_keys() {
+        let mut cfg = TransformerConfig::builtin();
+        assert!(cfg.merge_yaml("nameprefixes:\n- path: x\n").is_err());
     }
 }
