@@ -239,17 +239,30 @@ fn all_names_and_namespaces_same(cs: &[&Cand]) -> bool {
         .all(|c| c.name == cs[0].name && c.namespace == cs[0].namespace)
 }
 
-fn referrer_info(r: &Resource) -> Referrer {
+fn referrer_info(r: &Resource) -> Result<Referrer> {
     let id = r.id();
     let mut rb_namespaces = HashSet::new();
     if id.gvk.kind == "RoleBinding" {
         if let Some(Value::Seq(subjects)) = r.obj.get("subjects") {
             for s in subjects {
-                if let (Some(Value::Str(ns)), Some(Value::Str(kind))) =
-                    (s.get("namespace"), s.get("kind"))
-                {
-                    if kind == "ServiceAccount" {
+                let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
+                    continue;
+                };
+                if kind.as_str() != Some("ServiceAccount") {
+                    continue;
+                }
+                match ns {
+                    Value::Str(ns) => {
                         rb_namespaces.insert(ns.clone());
+                    }
+                    _ => {
+                        return Err(Error::invalid(
+                            super::transformers::ctx(r),
+                            format!(
+                                "Invalid Input: namespace is blank for resource \"{}\"",
+                                id.kustomize_string()
+                            ),
+                        ))
                     }
                 }
             }
@@ -264,7 +277,7 @@ fn referrer_info(r: &Resource) -> Referrer {
             kind,
         })
     });
-    Referrer {
+    Ok(Referrer {
         cluster_scoped: id.gvk.is_cluster_scoped(),
         eff_ns: id.effective_namespace().to_string(),
         id,
@@ -272,7 +285,7 @@ fn referrer_info(r: &Resource) -> Referrer {
         prefixes: r.prefixes.clone(),
         suffixes: r.suffixes.clone(),
         role_ref,
-    }
+    })
 }
 
 /// Rewrites every name reference to a renamed object, using the `nameReference` rules of `cfg`.
@@ -305,10 +318,9 @@ pub fn fix(res: &mut [Resource], cfg: &TransformerConfig) -> Result<()> {
             }
         }
     }
-    if by_prev_name.is_empty() {
-        // Nothing was ever renamed: no reference can need an update.
-        return Ok(());
-    }
+    // When nothing was ever renamed no reference can need an update, but referrers are still
+    // checked (kustomize rejects a RoleBinding ServiceAccount subject with a blank namespace).
+    let renamed = !by_prev_name.is_empty();
     let rules: Vec<(Gvk, &FieldSpec)> = cfg
         .name_reference
         .iter()
@@ -328,7 +340,10 @@ pub fn fix(res: &mut [Resource], cfg: &TransformerConfig) -> Result<()> {
         if mine.is_empty() {
             continue;
         }
-        let referrer = referrer_info(r);
+        let referrer = referrer_info(r)?;
+        if !renamed {
+            continue;
+        }
         for (referral, spec) in mine {
             let ctx = Ctx {
                 cands: &cands,
@@ -654,5 +669,21 @@ mod tests {
         );
         // Generous bound for an unoptimised test build; a quadratic scan takes far longer.
         assert!(took.as_secs_f64() < 5.0, "took {took:?}");
+    }
+
+    #[test]
+    fn role_binding_service_account_subject_with_blank_namespace_is_an_error() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(json!({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"test"}})),
+            res(
+                json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"test"},"subjects":[{"kind":"ServiceAccount","name":"test","namespace":null}],"roleRef":{"kind":"Role","name":"test","apiGroup":"rbac.authorization.k8s.io"}}),
+            ),
+        ];
+        let err = fix(&mut rs, &cfg).unwrap_err().to_string();
+        assert!(
+            err.ends_with("Invalid Input: namespace is blank for resource \"RoleBinding.v1.rbac.authorization.k8s.io/test.[noNs]\""),
+            "{err}"
+        );
     }
 }

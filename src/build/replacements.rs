@@ -829,8 +829,72 @@ fn var_display(v: &Var) -> String {
     )
 }
 
-/// Finds the value of each var: the one resource its objref names (by any id; namespace only
-/// compared when given or when the kind is cluster-scoped), at its fieldref path.
+fn var_target(v: &Var) -> ResId {
+    let o = &v.objref;
+    let (mut group, mut version) = (
+        o.group.clone().unwrap_or_default(),
+        o.version.clone().unwrap_or_default(),
+    );
+    if let Some(av) = o.api_version.as_deref().filter(|s| !s.is_empty()) {
+        let g = Gvk::from_api_version(av, "");
+        group = g.group;
+        version = g.version;
+    }
+    ResId {
+        gvk: Gvk {
+            group,
+            version,
+            kind: o.kind.clone().unwrap_or_default(),
+        },
+        name: o.name.clone().unwrap_or_default(),
+        namespace: o.namespace.clone().unwrap_or_default(),
+    }
+}
+
+/// Indexes of the resources a var's objref names (by any id; the namespace only counts when
+/// given or when the kind is cluster-scoped).
+fn var_matches(res: &[Resource], v: &Var) -> Vec<usize> {
+    let target = var_target(v);
+    let with_ns = !target.namespace.is_empty() || target.gvk.is_cluster_scoped();
+    res.iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.any_ids().iter().any(|id| {
+                if with_ns {
+                    id.same_as(&target)
+                } else {
+                    id.gvk == target.gvk && id.name == target.name
+                }
+            })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Binds the `vars:` of one kustomization to the objects accumulated so far (kustomize's
+/// `MergeVars`, run after the level's transformers): each var names at most one object.
+pub fn bind_vars(res: &mut [Resource], vars: &[Var]) -> Result<()> {
+    for v in vars {
+        let m = var_matches(res, v);
+        if m.len() > 1 {
+            return Err(Error::invalid(
+                "vars",
+                format!(
+                    "found {} resId matches for var {} (unable to disambiguate)",
+                    m.len(),
+                    var_display(v)
+                ),
+            ));
+        }
+        if let Some(&i) = m.first() {
+            res[i].var_refs.push(v.name.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Finds the value of each var: the field of the object it was bound to (or, for vars never
+/// bound by `bind_vars`, the one object its objref names now).
 fn var_values<'a>(res: &[Resource], vars: &'a [Var]) -> Result<HashMap<&'a str, Value>> {
     let mut out: HashMap<&str, Value> = HashMap::new();
     for v in vars {
@@ -840,49 +904,25 @@ fn var_values<'a>(res: &[Resource], vars: &'a [Var]) -> Result<HashMap<&'a str, 
                 format!("var '{}' already encountered", v.name),
             ));
         }
-        let o = &v.objref;
-        let (mut group, mut version) = (
-            o.group.clone().unwrap_or_default(),
-            o.version.clone().unwrap_or_default(),
-        );
-        if let Some(av) = o.api_version.as_deref().filter(|s| !s.is_empty()) {
-            let g = Gvk::from_api_version(av, "");
-            group = g.group;
-            version = g.version;
-        }
-        let target = ResId {
-            gvk: Gvk {
-                group,
-                version,
-                kind: o.kind.clone().unwrap_or_default(),
-            },
-            name: o.name.clone().unwrap_or_default(),
-            namespace: o.namespace.clone().unwrap_or_default(),
+        let bound = res.iter().position(|r| r.var_refs.contains(&v.name));
+        let idx = match bound {
+            Some(i) => Some(i),
+            None => {
+                let m = var_matches(res, v);
+                if m.len() > 1 {
+                    return Err(Error::invalid(
+                        "vars",
+                        format!(
+                            "found {} resId matches for var {} (unable to disambiguate)",
+                            m.len(),
+                            var_display(v)
+                        ),
+                    ));
+                }
+                m.first().copied()
+            }
         };
-        let with_ns = !target.namespace.is_empty() || target.gvk.is_cluster_scoped();
-        let matched: Vec<&Resource> = res
-            .iter()
-            .filter(|r| {
-                r.any_ids().iter().any(|id| {
-                    if with_ns {
-                        id.same_as(&target)
-                    } else {
-                        id.gvk == target.gvk && id.name == target.name
-                    }
-                })
-            })
-            .collect();
-        if matched.len() > 1 {
-            return Err(Error::invalid(
-                "vars",
-                format!(
-                    "found {} resId matches for var {} (unable to disambiguate)",
-                    matched.len(),
-                    var_display(v)
-                ),
-            ));
-        }
-        let Some(r) = matched.first() else {
+        let Some(r) = idx.map(|i| &res[i]) else {
             return Err(Error::invalid(
                 "vars",
                 format!(
@@ -1217,5 +1257,34 @@ mod tests {
         assert_eq!(expand("$(N)", &vars), Value::Int(5));
         assert_eq!(expand("$$(A) $(B) $(A", &vars), Value::str("$(A) $(B) $(A"));
         assert_eq!(expand("cost: 5$ é$é", &vars), Value::str("cost: 5$ é$é"));
+    }
+
+    #[test]
+    fn vars_bound_per_kustomization_survive_name_clashes_at_the_root() {
+        // TestVaribaleRefDifferentPrefix: two bases each declare a var on their own Service
+        // `elasticsearch`; at the root both match, but each var was bound in its own base.
+        let cfg = TransformerConfig::builtin();
+        let svc =
+            || res(json!({"apiVersion":"v1","kind":"Service","metadata":{"name":"elasticsearch"}}));
+        let mut dev = vec![svc()];
+        prefix_suffix(&mut dev, "dev-", "", &cfg).unwrap();
+        let dev_var = var("DEV", "Service", "elasticsearch", "v1", None);
+        bind_vars(&mut dev, std::slice::from_ref(&dev_var)).unwrap();
+        let mut test = vec![svc()];
+        prefix_suffix(&mut test, "test-", "", &cfg).unwrap();
+        let test_var = var("TEST", "Service", "elasticsearch", "v1", None);
+        bind_vars(&mut test, std::slice::from_ref(&test_var)).unwrap();
+        let mut rs: Vec<Resource> = dev.into_iter().chain(test).collect();
+        rs.push(res(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","args":["$(DEV)","$(TEST)"]}]}})));
+        prefix_suffix(&mut rs, "base-", "", &cfg).unwrap();
+        let err = bind_vars(&mut rs, std::slice::from_ref(&dev_var)).unwrap_err();
+        assert!(err.to_string().contains("found 2 resId matches for var {DEV Service.v1.[noGrp] {metadata.name}} (unable to disambiguate)"), "{err}");
+        resolve_vars(&mut rs, &[dev_var, test_var], &cfg).unwrap();
+        assert_eq!(
+            rs[2].obj.get_path(&["spec", "containers"]),
+            Some(&Value::from(
+                json!([{"name":"c","args":["base-dev-elasticsearch","base-test-elasticsearch"]}])
+            ))
+        );
     }
 }
