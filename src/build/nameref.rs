@@ -356,9 +356,9 @@ pub fn fix(res: &mut [Resource], cfg: &TransformerConfig) -> Result<()> {
                 return Err(Error::invalid(
                     super::transformers::ctx(r),
                     format!(
-                        "updating name reference in '{}' field of '{}': {m}",
-                        spec.path,
-                        referrer.id.kustomize_string()
+                        "updating name reference in '{path}' field of '{id}': considering field '{path}' of object {id}: {m}",
+                        path = spec.path,
+                        id = referrer.id.kustomize_string()
                     ),
                 ));
             }
