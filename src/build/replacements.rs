@@ -487,11 +487,37 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
 }
 
 /// Sets the text of a scalar, keeping its type the way kyaml keeps the node's tag.
-fn set_scalar_text(target: &mut Value, text: String, created: bool) {
-    *target = match target {
-        Value::Str(_) if !created => Value::Str(text),
-        _ => resolve_plain(&text),
+/// A typed (int/bool/float) target keeps its tag, so text of another type cannot be decoded
+/// when kustomize serialises the object.
+fn set_scalar_text(target: &mut Value, text: String, created: bool) -> Result<(), String> {
+    let tag = |v: &Value| match v {
+        Value::Int(_) | Value::UInt(_) => "int",
+        Value::Bool(_) => "bool",
+        Value::Float(_) => "float",
+        Value::Null => "null",
+        _ => "str",
     };
+    let new = match &*target {
+        Value::Str(_) if !created => Value::Str(text),
+        _ if created => resolve_plain(&text),
+        Value::Null => resolve_plain(&text),
+        old => {
+            let resolved = resolve_plain(&text);
+            match (old, &resolved) {
+                (Value::Float(_), Value::Int(i)) => Value::Float(*i as f64),
+                _ if tag(old) == tag(&resolved) => resolved,
+                _ => {
+                    return Err(format!(
+                        "yaml: cannot decode !!{} `{text}` as a !!{}",
+                        tag(&resolved),
+                        tag(old)
+                    ))
+                }
+            }
+        }
+    };
+    *target = new;
+    Ok(())
 }
 
 fn text_of(v: &Value) -> String {
@@ -617,7 +643,7 @@ fn set_field_value(
         };
     }
     if is_scalar(target) && (!created || is_scalar(&value)) {
-        set_scalar_text(target, text_of(&value), created);
+        set_scalar_text(target, text_of(&value), created)?;
     } else {
         *target = value;
     }
@@ -1285,6 +1311,49 @@ mod tests {
             Some(&Value::from(
                 json!([{"name":"c","args":["base-dev-elasticsearch","base-test-elasticsearch"]}])
             ))
+        );
+    }
+
+    #[test]
+    fn primitive_element_matchers_index_creation_and_typed_targets() {
+        let mut rs = inputs();
+        let r = reps(
+            r#"
+- source: {kind: ConfigMap, name: cm, fieldPath: data.img}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths: ["spec.template.spec.containers.[name=c2].args.[=y]", metadata.annotations.n]
+  - select: {kind: Deployment}
+    fieldPaths:
+    - "spec.template.spec.containers.[name=c2].args.3"
+    - spec.template.metadata.labels.new
+    - spec.template.spec.volumes.0.name
+    options: {create: true}
+- source: {kind: Deployment, name: d, fieldPath: "spec.template.spec.containers.[name=c2].args.0"}
+  targets:
+  - select: {kind: ConfigMap}
+    fieldPaths: [data.fromargs]
+    options: {create: true}
+- source: {kind: Deployment, name: d, fieldPath: spec.replicas}
+  targets:
+  - select: {kind: ConfigMap}
+    fieldPaths: [data.host]
+"#,
+        );
+        apply(&mut rs, &r).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"v1","data":{"fromargs":"x","host":"1","img":"nginx:2","num":"3"},"kind":"ConfigMap","metadata":{"labels":{"app.kubernetes.io/name":"nm"},"name":"cm"}}),
+                json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{"host":"x-y-z","n":"nginx:2","pre":"p-q","suf":"s"},"name":"d"},"spec":{"replicas":1,"template":{"metadata":{"labels":{"new":"nginx:2"}},"spec":{"containers":[{"image":"a","name":"c1"},{"args":["x","nginx:2","z","nginx:2"],"image":"b","name":"c2"}],"volumes":[{"name":"nginx:2"}]}}}}),
+            ],
+        );
+        // A string into an int field cannot be decoded by kustomize either.
+        let bad = reps("- source: {kind: ConfigMap, name: cm, fieldPath: data.img}\n  targets: [{select: {kind: Deployment}, fieldPaths: [spec.replicas]}]\n");
+        let err = apply(&mut inputs(), &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot decode !!str `nginx:2` as a !!int"),
+            "{err}"
         );
     }
 }
