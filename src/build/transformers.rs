@@ -37,6 +37,12 @@ impl NameBackRef {
 
 /// Field specs for each transformer: kustomize's built-in defaults, extended by
 /// `configurations:` files (which propagate from bases up to their parents).
+///
+/// Per kustomization: start from [`builtin`](Self::builtin), [`merge`](Self::merge) the config
+/// of every base directory, [`merge_yaml`](Self::merge_yaml) each `configurations:` file; the
+/// public lists are then the effective ones. kustomize's merge is order-sensitive (a specific
+/// spec hides a generic one with the same path unless a base's config came first), and this
+/// type reproduces that whatever order the calls come in. `Default` is an empty config.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformerConfig {
     pub name_prefix: Vec<FieldSpec>,
