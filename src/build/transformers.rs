@@ -9,7 +9,7 @@
 use super::error::{Error, Result};
 use super::fieldspec::{FieldSpec, Leaf};
 use super::kustomization::{FieldSpec as RawSpec, Image, Pairs, Replica};
-use super::resource::{Gvk, Resource};
+use super::resource::{Gvk, ResId, Resource};
 use crate::yaml::Value;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -1112,7 +1112,10 @@ fn set_entry(node: &mut Value, key: &str, value: &str) -> Result<(), String> {
 
 /// The key used for id equality (GVK, name, effective namespace).
 fn id_key(r: &Resource) -> (Gvk, String, String) {
-    let id = r.id();
+    key_of(r.id())
+}
+
+fn key_of(id: ResId) -> (Gvk, String, String) {
     let ns = id.effective_namespace().to_string();
     (id.gvk, id.name, ns)
 }
@@ -1142,9 +1145,10 @@ pub fn namespace(res: &mut [Resource], ns: &str, cfg: &TransformerConfig) -> Res
     }
     for i in 0..res.len() {
         let r = &mut res[i];
-        let before = id_key(r);
-        r.store_prev_id();
-        let gvk = r.gvk();
+        let before_id = r.id();
+        let gvk = before_id.gvk.clone();
+        r.prev_ids.push(before_id.clone());
+        let before = key_of(before_id);
         if !gvk.is_cluster_scoped() {
             r.set_namespace(ns);
         }
@@ -1175,10 +1179,9 @@ pub fn namespace(res: &mut [Resource], ns: &str, cfg: &TransformerConfig) -> Res
             if let Some(c) = counts.get_mut(&before) {
                 *c = c.saturating_sub(1);
             }
-            let c = counts.entry(after).or_default();
-            *c += 1;
+            *counts.entry(after.clone()).or_default() += 1;
         }
-        if counts.get(&id_key(&res[i])).copied().unwrap_or(0) > 1 {
+        if counts.get(&after).copied().unwrap_or(0) > 1 {
             let id = res[i].id();
             let others: Vec<String> = res
                 .iter()
@@ -1305,15 +1308,16 @@ pub fn annotations(res: &mut [Resource], pairs: &Pairs, cfg: &TransformerConfig)
 }
 
 fn set_pairs(res: &mut [Resource], pairs: &Pairs, specs: &[FieldSpec]) -> Result<()> {
-    let mut keys: Vec<&String> = pairs.keys().collect();
-    keys.sort();
+    // kustomize loops keys (sorted) outside specs; entries are independent, so setting every
+    // key at each spec's location gives the same result with one walk per spec.
+    let mut sorted: Vec<(&String, &String)> = pairs.iter().collect();
+    sorted.sort();
     for r in res.iter_mut() {
         let gvk = r.gvk();
-        for k in &keys {
-            let v = &pairs[k.as_str()];
-            for spec in specs {
-                apply_spec(r, &gvk, spec, Leaf::Map, &mut |n| set_entry(n, k, v))?;
-            }
+        for spec in specs {
+            apply_spec(r, &gvk, spec, Leaf::Map, &mut |n| {
+                sorted.iter().try_for_each(|(k, v)| set_entry(n, k, v))
+            })?;
         }
     }
     Ok(())
