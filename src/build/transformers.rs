@@ -1091,11 +1091,10 @@ fn apply_spec(
 }
 
 /// Sets `key: value` (a string) in the map found at a label/annotation path.
+/// A null map reached without `create` stays null, as in kustomize.
 fn set_entry(node: &mut Value, key: &str, value: &str) -> Result<(), String> {
-    if node.is_null() {
-        *node = Value::map();
-    }
     match node {
+        Value::Null => Ok(()),
         Value::Map(m) => {
             m.insert(key.to_string(), Value::str(value));
             Ok(())
@@ -1990,5 +1989,27 @@ mod tests {
     fn configurations_reject_unknown_keys() {
         let mut cfg = TransformerConfig::builtin();
         assert!(cfg.merge_yaml("nameprefixes:\n- path: x\n").is_err());
+    }
+
+    #[test]
+    fn null_label_maps_are_filled_only_where_kustomize_creates_them() {
+        let cfg = TransformerConfig::builtin();
+        let mut rs = vec![
+            res(
+                json!({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"np","namespace":null},"spec":{"podSelector":{"matchLabels":null},"egress":[{"to":null}]}}),
+            ),
+            res(
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","labels":null}}),
+            ),
+        ];
+        namespace(&mut rs, "team", &cfg).unwrap();
+        labels(&mut rs, &pairs(&[("a", "b")]), true, true, &[], &cfg).unwrap();
+        check(
+            &rs,
+            vec![
+                json!({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"labels":{"a":"b"},"name":"np","namespace":"team"},"spec":{"egress":[{"to":null}],"podSelector":{"matchLabels":null}}}),
+                json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"labels":{"a":"b"},"name":"cm","namespace":"team"}}),
+            ],
+        );
     }
 }
