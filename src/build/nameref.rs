@@ -9,7 +9,8 @@
 //!                 ─► sieve: a PREVIOUS name == value, a previous id of the referral GVK,
 //!                     roleRef apiGroup/kind, same namespace (unless cluster-scoped / SA)
 //!                 ─► 1 left: take its current name (and namespace, for `{name, namespace}`
-//!                     maps); else narrow by prefix/suffix history; 0: leave; ambiguous: error
+//!                     maps); else narrow by prefix/suffix history (an empty history matching
+//!                     anything first, then exactly); 0: leave; ambiguous: error
 //! ```
 //!
 //! Candidates are looked up through an index of previous names, so the work is proportional to
@@ -122,10 +123,18 @@ impl Ctx<'_> {
         if picked.len() == 1 {
             return Ok(Some(picked[0]));
         }
-        picked.retain(|&j| {
-            let c = &self.cands[j];
-            same_ending(&c.prefixes, &r.prefixes) && same_ending(&c.suffixes, &r.suffixes)
-        });
+        // First let an empty prefix (suffix) history on either side match anything, then, if
+        // that still leaves several, require the histories to end the same way.
+        let affixes_match = |c: &Cand, allow_empty: bool| {
+            let ok = |a: &[String], b: &[String]| {
+                (allow_empty && (a.is_empty() || b.is_empty())) || same_ending(a, b)
+            };
+            ok(&c.prefixes, &r.prefixes) && ok(&c.suffixes, &r.suffixes)
+        };
+        picked.retain(|&j| affixes_match(&self.cands[j], true));
+        if picked.len() > 1 {
+            picked.retain(|&j| affixes_match(&self.cands[j], false));
+        }
         match picked.len() {
             0 => Ok(None),
             1 => Ok(Some(picked[0])),
@@ -685,5 +694,41 @@ mod tests {
             err.ends_with("Invalid Input: namespace is blank for resource \"RoleBinding.v1.rbac.authorization.k8s.io/test.[noNs]\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_empty_affix_history_matches_anything_before_exact_histories_are_required() {
+        // Oracle scenarios: overlay `nameSuffix: -r` over base x (namePrefix x-, Pod -> cm) and
+        // either base y (namePrefix y-, cm) or x's own cm, plus a root cm.
+        let cfg = TransformerConfig::builtin();
+        let cm = || res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}}));
+        let pod = || {
+            res(
+                json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod"},"spec":{"volumes":[{"name":"v","configMap":{"name":"cm"}}]}}),
+            )
+        };
+        let vol = |r: &Resource| {
+            r.obj
+                .get_path(&["spec", "volumes"])
+                .and_then(Value::as_seq)
+                .and_then(|s| s[0].str_at(&["configMap", "name"]))
+                .map(str::to_string)
+        };
+
+        let mut x = vec![pod()];
+        prefix_suffix(&mut x, "x-", "", &cfg).unwrap();
+        let mut y = vec![cm()];
+        prefix_suffix(&mut y, "y-", "", &cfg).unwrap();
+        let mut rs: Vec<Resource> = x.into_iter().chain(y).chain([cm()]).collect();
+        prefix_suffix(&mut rs, "", "-r", &cfg).unwrap();
+        fix(&mut rs, &cfg).unwrap();
+        assert_eq!(vol(&rs[0]).as_deref(), Some("cm-r"));
+
+        let mut x = vec![pod(), cm()];
+        prefix_suffix(&mut x, "x-", "", &cfg).unwrap();
+        let mut rs: Vec<Resource> = x.into_iter().chain([cm()]).collect();
+        prefix_suffix(&mut rs, "", "-r", &cfg).unwrap();
+        fix(&mut rs, &cfg).unwrap();
+        assert_eq!(vol(&rs[0]).as_deref(), Some("x-cm-r"));
     }
 }
