@@ -5,6 +5,11 @@
 //! id the resource has had (v5.5; regexes only arrived in v5.8), plus Kubernetes label and
 //! annotation selectors. Field paths are `.`-separated with `[key=regex]` element matchers,
 //! numeric indexes, `*` (every element of a sequence) and `[a.b/c]` for keys containing dots.
+//!
+//! Vars take two steps, like kustomize: [`bind_vars`] after each kustomization's transformers
+//! ties every var to the one object its objref names at that level, and [`resolve_vars`] at the
+//! root (after hash suffixes and name references) substitutes the values in the `varReference`
+//! fields.
 
 use super::error::{Error, Result};
 use super::fieldspec::Leaf;
