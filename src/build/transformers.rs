@@ -624,7 +624,8 @@ const SECRET_POD_PATHS: &[&str] = &[
     "volumes/projected/sources/secret/name",
 ];
 
-/// Pod-spec-relative field and the workload kinds (without PodTemplate/ReplicaSet) that carry it.
+/// Workload kinds (no PodTemplate/ReplicaSet, but ReplicationController) and their pod-spec path,
+/// for serviceAccountName, persistentVolumeClaim and priorityClassName references.
 const SA_LIKE_KINDS: &[(&str, &str)] = &[
     ("Pod", "spec"),
     ("StatefulSet", "spec/template/spec"),
@@ -872,25 +873,17 @@ fn fs(g: &str, v: &str, k: &str, p: &str) -> FieldSpec {
     FieldSpec::new(g, v, k, p, false)
 }
 
+/// kustomize's `nameReference` defaults (their order does not matter: the lists are sorted).
 fn builtin_name_reference() -> Vec<NameBackRef> {
-    let mut out = Vec::new();
-    let mut push = |g: &str, v: &str, k: &str, referrers: Vec<FieldSpec>| {
-        out.push(NameBackRef {
-            group: g.into(),
-            version: v.into(),
-            kind: k.into(),
-            referrers,
-        })
+    let backref = |g: &str, v: &str, k: &str, referrers: Vec<FieldSpec>| NameBackRef {
+        group: g.into(),
+        version: v.into(),
+        kind: k.into(),
+        referrers,
     };
-    // HPA targets come first in kustomize's list.
-    for (g, v, k, refs) in &OTHER_BACKREFS[..4] {
-        push(
-            g,
-            v,
-            k,
-            refs.iter().map(|(a, b, c, d)| fs(a, b, c, d)).collect(),
-        );
-    }
+    let rows = |rs: &[(&str, &str, &str, &str)]| -> Vec<FieldSpec> {
+        rs.iter().map(|(a, b, c, d)| fs(a, b, c, d)).collect()
+    };
     let pod_refs = |paths: &[&str]| -> Vec<FieldSpec> {
         let mut v = Vec::new();
         for (g, ver, k, prefix) in POD_SPECS {
@@ -900,20 +893,22 @@ fn builtin_name_reference() -> Vec<NameBackRef> {
         }
         v
     };
+    let workload_refs = |field: &str| -> Vec<FieldSpec> {
+        SA_LIKE_KINDS
+            .iter()
+            .map(|(k, p)| fs("", "", k, &format!("{p}/{field}")))
+            .collect()
+    };
+    let mut out: Vec<NameBackRef> = OTHER_BACKREFS
+        .iter()
+        .map(|(g, v, k, refs)| backref(g, v, k, rows(refs)))
+        .collect();
     let mut cm = pod_refs(CONFIGMAP_POD_PATHS);
-    cm.extend(CONFIGMAP_EXTRA.iter().map(|(a, b, c, d)| fs(a, b, c, d)));
-    push("", "v1", "ConfigMap", cm);
+    cm.extend(rows(CONFIGMAP_EXTRA));
+    out.push(backref("", "v1", "ConfigMap", cm));
     let mut secret = pod_refs(SECRET_POD_PATHS);
-    secret.extend(SECRET_EXTRA.iter().map(|(a, b, c, d)| fs(a, b, c, d)));
-    push("", "v1", "Secret", secret);
-    for (g, v, k, refs) in &OTHER_BACKREFS[4..7] {
-        push(
-            g,
-            v,
-            k,
-            refs.iter().map(|(a, b, c, d)| fs(a, b, c, d)).collect(),
-        );
-    }
+    secret.extend(rows(SECRET_EXTRA));
+    out.push(backref("", "v1", "Secret", secret));
     let mut sa = vec![
         fs("rbac.authorization.k8s.io", "", "RoleBinding", "subjects"),
         fs(
@@ -923,45 +918,20 @@ fn builtin_name_reference() -> Vec<NameBackRef> {
             "subjects",
         ),
     ];
-    sa.extend(
-        SA_LIKE_KINDS
-            .iter()
-            .map(|(k, p)| fs("", "", k, &format!("{p}/serviceAccountName"))),
-    );
-    push("", "v1", "ServiceAccount", sa);
-    let pvc = SA_LIKE_KINDS
-        .iter()
-        .map(|(k, p)| {
-            fs(
-                "",
-                "",
-                k,
-                &format!("{p}/volumes/persistentVolumeClaim/claimName"),
-            )
-        })
-        .collect();
-    push("", "v1", "PersistentVolumeClaim", pvc);
-    for (g, v, k, refs) in &OTHER_BACKREFS[7..9] {
-        push(
-            g,
-            v,
-            k,
-            refs.iter().map(|(a, b, c, d)| fs(a, b, c, d)).collect(),
-        );
-    }
-    let pc = SA_LIKE_KINDS
-        .iter()
-        .map(|(k, p)| fs("", "", k, &format!("{p}/priorityClassName")))
-        .collect();
-    push("scheduling.k8s.io", "v1", "PriorityClass", pc);
-    for (g, v, k, refs) in &OTHER_BACKREFS[9..] {
-        push(
-            g,
-            v,
-            k,
-            refs.iter().map(|(a, b, c, d)| fs(a, b, c, d)).collect(),
-        );
-    }
+    sa.extend(workload_refs("serviceAccountName"));
+    out.push(backref("", "v1", "ServiceAccount", sa));
+    out.push(backref(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        workload_refs("volumes/persistentVolumeClaim/claimName"),
+    ));
+    out.push(backref(
+        "scheduling.k8s.io",
+        "v1",
+        "PriorityClass",
+        workload_refs("priorityClassName"),
+    ));
     out
 }
 
