@@ -284,6 +284,8 @@ pub struct VarObjRef {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct VarFieldRef {
+    /// kustomize spells it `fieldpath` (Go's JSON decoding also accepts `fieldPath`).
+    #[serde(alias = "fieldpath")]
     pub field_path: Option<String>,
 }
 

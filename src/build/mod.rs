@@ -12,6 +12,7 @@
 
 pub mod accumulate;
 pub mod error;
+pub mod fieldspec;
 pub mod generators;
 pub mod jsonpatch;
 pub mod kustomization;

@@ -195,6 +195,9 @@ pub struct Resource {
     pub needs_hash: bool,
     /// Set by generators: how to combine with an existing resource of the same id.
     pub behavior: Behavior,
+    /// Names of the `vars:` bound to this object by the kustomization that declared them
+    /// (`replacements::bind_vars`); their values are read from it at the root.
+    pub var_refs: Vec<String>,
 }
 
 impl Resource {
@@ -208,6 +211,7 @@ impl Resource {
             suffixes: Vec::new(),
             needs_hash: false,
             behavior: Behavior::Create,
+            var_refs: Vec::new(),
         }
     }
 
