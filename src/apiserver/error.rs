@@ -30,9 +30,17 @@ pub enum ApiError {
     #[error("{message}")]
     AlreadyExists { message: String, target: Target },
     #[error("{message}")]
-    Conflict { message: String, target: Target, causes: Vec<Cause> },
+    Conflict {
+        message: String,
+        target: Target,
+        causes: Vec<Cause>,
+    },
     #[error("{message}")]
-    Invalid { message: String, target: Target, causes: Vec<Cause> },
+    Invalid {
+        message: String,
+        target: Target,
+        causes: Vec<Cause>,
+    },
     #[error("{0}")]
     BadRequest(String),
     #[error("{message}")]
@@ -56,7 +64,11 @@ impl ApiError {
     pub fn not_found(resource: &str, group: &str, name: &str) -> Self {
         ApiError::NotFound {
             message: format!("{} \"{name}\" not found", qualified(resource, group)),
-            target: Target { name: name.into(), group: group.into(), kind: resource.into() },
+            target: Target {
+                name: name.into(),
+                group: group.into(),
+                kind: resource.into(),
+            },
         }
     }
 
@@ -64,7 +76,11 @@ impl ApiError {
     pub fn already_exists(resource: &str, group: &str, name: &str) -> Self {
         ApiError::AlreadyExists {
             message: format!("{} \"{name}\" already exists", qualified(resource, group)),
-            target: Target { name: name.into(), group: group.into(), kind: resource.into() },
+            target: Target {
+                name: name.into(),
+                group: group.into(),
+                kind: resource.into(),
+            },
         }
     }
 
@@ -82,11 +98,22 @@ impl ApiError {
 
     /// `<Kind>.<group> "<name>" is invalid: <field>: <detail>[, ...]`.
     pub fn invalid(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
-        let details: Vec<String> = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
-        let list = if details.len() == 1 { details[0].clone() } else { format!("[{}]", details.join(", ")) };
+        let details: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        let list = if details.len() == 1 {
+            details[0].clone()
+        } else {
+            format!("[{}]", details.join(", "))
+        };
         ApiError::Invalid {
             message: format!("{} \"{name}\" is invalid: {list}", qualified(kind, group)),
-            target: Target { name: name.into(), group: group.into(), kind: kind.into() },
+            target: Target {
+                name: name.into(),
+                group: group.into(),
+                kind: kind.into(),
+            },
             causes,
         }
     }
@@ -141,9 +168,8 @@ impl ApiError {
             ApiError::NotFound { target, .. }
             | ApiError::AlreadyExists { target, .. }
             | ApiError::Forbidden { target, .. } => (Some(target), None),
-            ApiError::Conflict { target, causes, .. } | ApiError::Invalid { target, causes, .. } => {
-                (Some(target), Some(causes))
-            }
+            ApiError::Conflict { target, causes, .. }
+            | ApiError::Invalid { target, causes, .. } => (Some(target), Some(causes)),
             _ => (None, None),
         };
         if let Some(t) = target {
@@ -186,11 +212,17 @@ pub fn qualified(resource: &str, group: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot build a kube client: {0}")]
     Client(String),
     #[error("cannot write kubeconfig {path}: {source}")]
-    Kubeconfig { path: String, source: std::io::Error },
+    Kubeconfig {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 #[cfg(test)]
@@ -213,10 +245,17 @@ mod tests {
             "Deployment",
             "apps",
             "web",
-            vec![Cause { reason: "FieldValueInvalid".into(), message: "field is immutable".into(), field: "spec.selector".into() }],
+            vec![Cause {
+                reason: "FieldValueInvalid".into(),
+                message: "field is immutable".into(),
+                field: "spec.selector".into(),
+            }],
         );
         assert_eq!(e.code(), 422);
-        assert_eq!(e.to_string(), "Deployment.apps \"web\" is invalid: spec.selector: field is immutable");
+        assert_eq!(
+            e.to_string(),
+            "Deployment.apps \"web\" is invalid: spec.selector: field is immutable"
+        );
         assert_eq!(e.status()["details"]["causes"][0]["field"], "spec.selector");
     }
 }

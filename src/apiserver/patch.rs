@@ -24,7 +24,9 @@ impl PatchType {
             "application/json-patch+json" => Some(PatchType::Json),
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-            "application/apply-patch+yaml" | "application/apply-patch+json" => Some(PatchType::Apply),
+            "application/apply-patch+yaml" | "application/apply-patch+json" => {
+                Some(PatchType::Apply)
+            }
             _ => None,
         }
     }
@@ -32,8 +34,8 @@ impl PatchType {
 
 /// Applies a JSON (RFC 6902) patch.
 pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), ApiError> {
-    let p: json_patch::Patch =
-        serde_json::from_value(patch.clone()).map_err(|e| ApiError::BadRequest(format!("invalid JSON patch: {e}")))?;
+    let p: json_patch::Patch = serde_json::from_value(patch.clone())
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON patch: {e}")))?;
     json_patch::patch(target, &p).map_err(|e| ApiError::Invalid {
         message: format!("the server rejected our request due to an error in our request: {e}"),
         target: Default::default(),
@@ -66,7 +68,10 @@ fn merge_map(target: &mut Value, patch: &Value, path: &[Pe]) {
         *target = Value::Object(Default::default());
     }
     // `$retainKeys`: drop keys of the target not listed.
-    if let (Some(keep), Some(tm)) = (pm.get("$retainKeys").and_then(Value::as_array), target.as_object_mut()) {
+    if let (Some(keep), Some(tm)) = (
+        pm.get("$retainKeys").and_then(Value::as_array),
+        target.as_object_mut(),
+    ) {
         let keep: Vec<&str> = keep.iter().filter_map(Value::as_str).collect();
         tm.retain(|k, _| keep.contains(&k.as_str()));
     }
@@ -75,14 +80,17 @@ fn merge_map(target: &mut Value, patch: &Value, path: &[Pe]) {
             continue;
         }
         if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(items), Some(del)) =
-                (target.get_mut(field).and_then(Value::as_array_mut), pv.as_array())
-            {
+            if let (Some(items), Some(del)) = (
+                target.get_mut(field).and_then(Value::as_array_mut),
+                pv.as_array(),
+            ) {
                 items.retain(|i| !del.contains(i));
             }
             continue;
         }
-        let Some(tm) = target.as_object_mut() else { return };
+        let Some(tm) = target.as_object_mut() else {
+            return;
+        };
         if pv.is_null() {
             tm.shift_remove(k);
             continue;
@@ -99,7 +107,9 @@ fn merge_map(target: &mut Value, patch: &Value, path: &[Pe]) {
                 merge_map(slot, pv, &child);
             }
             Value::Array(items) => {
-                let slot = tm.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
+                let slot = tm
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
                 merge_list(slot, items, path, k, &child);
             }
             _ => {
@@ -110,13 +120,24 @@ fn merge_map(target: &mut Value, patch: &Value, path: &[Pe]) {
 }
 
 fn merge_list(target: &mut Value, items: &[Value], parent: &[Pe], name: &str, path: &[Pe]) {
-    if items.iter().any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace")) {
-        let mut kept: Vec<Value> = items.iter().filter(|i| i.get("$patch").is_none()).cloned().collect();
+    if items
+        .iter()
+        .any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace"))
+    {
+        let mut kept: Vec<Value> = items
+            .iter()
+            .filter(|i| i.get("$patch").is_none())
+            .cloned()
+            .collect();
         kept.iter_mut().for_each(strip_directives);
         *target = Value::Array(kept);
         return;
     }
-    let plain: Vec<Value> = items.iter().filter(|i| i.get("$patch").is_none()).cloned().collect();
+    let plain: Vec<Value> = items
+        .iter()
+        .filter(|i| i.get("$patch").is_none())
+        .cloned()
+        .collect();
     let kind = ssa::list_kind(parent, name, items, true);
     let Some(titems) = target.as_array_mut() else {
         *target = Value::Array(plain);
@@ -177,7 +198,9 @@ mod tests {
             "$setElementOrder/containers": [{"name": "web"}, {"name": "side"}],
             "containers": [{"name": "web", "image": "nginx:2"}]}}}});
         strategic_merge(&mut d, &p);
-        let cs = d["spec"]["template"]["spec"]["containers"].as_array().expect("list");
+        let cs = d["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .expect("list");
         assert_eq!(cs.len(), 2);
         assert_eq!(cs[0]["image"], "nginx:2");
         assert_eq!(cs[1]["image"], "busybox");
@@ -196,13 +219,19 @@ mod tests {
     #[test]
     fn strategic_merge_replaces_unkeyed_lists() {
         let mut d = json!({"spec": {"containers": [{"name": "web", "args": ["a", "b"]}]}});
-        strategic_merge(&mut d, &json!({"spec": {"containers": [{"name": "web", "args": ["c"]}]}}));
+        strategic_merge(
+            &mut d,
+            &json!({"spec": {"containers": [{"name": "web", "args": ["c"]}]}}),
+        );
         assert_eq!(d["spec"]["containers"][0]["args"], json!(["c"]));
     }
 
     #[test]
     fn content_types_map_to_patch_types() {
-        assert_eq!(PatchType::from_content_type("application/apply-patch+yaml"), Some(PatchType::Apply));
+        assert_eq!(
+            PatchType::from_content_type("application/apply-patch+yaml"),
+            Some(PatchType::Apply)
+        );
         assert_eq!(
             PatchType::from_content_type("application/strategic-merge-patch+json; charset=utf-8"),
             Some(PatchType::Strategic)
@@ -213,7 +242,11 @@ mod tests {
     #[test]
     fn json_patch_reports_bad_paths() {
         let mut d = json!({"a": 1});
-        assert!(json_patch(&mut d, &json!([{"op": "replace", "path": "/a", "value": 2}])).is_ok());
+        assert!(json_patch(
+            &mut d,
+            &json!([{"op": "replace", "path": "/a", "value": 2}])
+        )
+        .is_ok());
         assert_eq!(d["a"], 2);
         assert!(json_patch(&mut d, &json!([{"op": "remove", "path": "/nope"}])).is_err());
     }

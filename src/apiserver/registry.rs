@@ -39,8 +39,17 @@ impl ResourceType {
         self.custom
             || !matches!(
                 self.kind.as_str(),
-                "ConfigMap" | "Secret" | "Event" | "Endpoints" | "ServiceAccount" | "Lease" | "Role" | "ClusterRole"
-                    | "RoleBinding" | "ClusterRoleBinding" | "Namespace"
+                "ConfigMap"
+                    | "Secret"
+                    | "Event"
+                    | "Endpoints"
+                    | "ServiceAccount"
+                    | "Lease"
+                    | "Role"
+                    | "ClusterRole"
+                    | "RoleBinding"
+                    | "ClusterRoleBinding"
+                    | "Namespace"
             )
     }
 
@@ -74,39 +83,207 @@ impl ResourceType {
 }
 
 /// (group, version, plural, kind, namespaced, shortNames, status subresource)
-type Builtin = (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], bool);
+type Builtin = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+    bool,
+);
 
 const BUILTINS: &[Builtin] = &[
     ("", "v1", "namespaces", "Namespace", false, &["ns"], true),
     ("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
     ("", "v1", "secrets", "Secret", true, &[], false),
     ("", "v1", "services", "Service", true, &["svc"], true),
-    ("", "v1", "serviceaccounts", "ServiceAccount", true, &["sa"], false),
+    (
+        "",
+        "v1",
+        "serviceaccounts",
+        "ServiceAccount",
+        true,
+        &["sa"],
+        false,
+    ),
     ("", "v1", "pods", "Pod", true, &["po"], true),
-    ("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, &["pvc"], true),
-    ("", "v1", "persistentvolumes", "PersistentVolume", false, &["pv"], true),
+    (
+        "",
+        "v1",
+        "persistentvolumeclaims",
+        "PersistentVolumeClaim",
+        true,
+        &["pvc"],
+        true,
+    ),
+    (
+        "",
+        "v1",
+        "persistentvolumes",
+        "PersistentVolume",
+        false,
+        &["pv"],
+        true,
+    ),
     ("", "v1", "events", "Event", true, &["ev"], false),
     ("", "v1", "endpoints", "Endpoints", true, &["ep"], false),
-    ("", "v1", "limitranges", "LimitRange", true, &["limits"], false),
-    ("", "v1", "resourcequotas", "ResourceQuota", true, &["quota"], true),
-    ("apps", "v1", "deployments", "Deployment", true, &["deploy"], true),
-    ("apps", "v1", "statefulsets", "StatefulSet", true, &["sts"], true),
+    (
+        "",
+        "v1",
+        "limitranges",
+        "LimitRange",
+        true,
+        &["limits"],
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "resourcequotas",
+        "ResourceQuota",
+        true,
+        &["quota"],
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "deployments",
+        "Deployment",
+        true,
+        &["deploy"],
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "statefulsets",
+        "StatefulSet",
+        true,
+        &["sts"],
+        true,
+    ),
     ("apps", "v1", "daemonsets", "DaemonSet", true, &["ds"], true),
-    ("apps", "v1", "replicasets", "ReplicaSet", true, &["rs"], true),
+    (
+        "apps",
+        "v1",
+        "replicasets",
+        "ReplicaSet",
+        true,
+        &["rs"],
+        true,
+    ),
     ("batch", "v1", "jobs", "Job", true, &[], true),
     ("batch", "v1", "cronjobs", "CronJob", true, &["cj"], true),
-    ("rbac.authorization.k8s.io", "v1", "roles", "Role", true, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, &[], false),
-    ("networking.k8s.io", "v1", "ingresses", "Ingress", true, &["ing"], true),
-    ("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, &["netpol"], false),
-    ("networking.k8s.io", "v1", "ingressclasses", "IngressClass", false, &[], false),
-    ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, &["pdb"], true),
-    ("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, &["hpa"], true),
-    ("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, &["sc"], false),
-    ("coordination.k8s.io", "v1", "leases", "Lease", true, &[], false),
-    ("events.k8s.io", "v1", "events", "Event", true, &["ev"], false),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "roles",
+        "Role",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "RoleBinding",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "ClusterRole",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "Ingress",
+        true,
+        &["ing"],
+        true,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "NetworkPolicy",
+        true,
+        &["netpol"],
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "ingressclasses",
+        "IngressClass",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "PodDisruptionBudget",
+        true,
+        &["pdb"],
+        true,
+    ),
+    (
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        true,
+    ),
+    (
+        "storage.k8s.io",
+        "v1",
+        "storageclasses",
+        "StorageClass",
+        false,
+        &["sc"],
+        false,
+    ),
+    (
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "Lease",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "events.k8s.io",
+        "v1",
+        "events",
+        "Event",
+        true,
+        &["ev"],
+        false,
+    ),
     (
         "admissionregistration.k8s.io",
         "v1",
@@ -125,7 +302,15 @@ const BUILTINS: &[Builtin] = &[
         &[],
         false,
     ),
-    ("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, &["crd", "crds"], true),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        false,
+        &["crd", "crds"],
+        true,
+    ),
 ];
 
 /// All served types, built-in first, then CRD-registered ones in registration order.
@@ -145,27 +330,36 @@ impl Registry {
     pub fn new() -> Self {
         let types = BUILTINS
             .iter()
-            .map(|&(group, version, plural, kind, namespaced, short, status)| ResourceType {
-                group: group.into(),
-                version: version.into(),
-                plural: plural.into(),
-                singular: kind.to_lowercase(),
-                kind: kind.into(),
-                namespaced,
-                short_names: short.iter().map(|s| s.to_string()).collect(),
-                categories: if matches!(
-                    kind,
-                    "Pod" | "Service" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob"
-                ) {
-                    vec!["all".into()]
-                } else {
-                    Vec::new()
+            .map(
+                |&(group, version, plural, kind, namespaced, short, status)| ResourceType {
+                    group: group.into(),
+                    version: version.into(),
+                    plural: plural.into(),
+                    singular: kind.to_lowercase(),
+                    kind: kind.into(),
+                    namespaced,
+                    short_names: short.iter().map(|s| s.to_string()).collect(),
+                    categories: if matches!(
+                        kind,
+                        "Pod"
+                            | "Service"
+                            | "Deployment"
+                            | "StatefulSet"
+                            | "DaemonSet"
+                            | "ReplicaSet"
+                            | "Job"
+                            | "CronJob"
+                    ) {
+                        vec!["all".into()]
+                    } else {
+                        Vec::new()
+                    },
+                    status_subresource: status,
+                    custom: false,
+                    storage_version: version.into(),
+                    printer_columns: Vec::new(),
                 },
-                status_subresource: status,
-                custom: false,
-                storage_version: version.into(),
-                printer_columns: Vec::new(),
-            })
+            )
             .collect();
         Registry { types }
     }
@@ -176,12 +370,16 @@ impl Registry {
 
     /// The type served at group/version/plural.
     pub fn lookup(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
-        self.types.iter().find(|t| t.group == group && t.version == version && t.plural == plural)
+        self.types
+            .iter()
+            .find(|t| t.group == group && t.version == version && t.plural == plural)
     }
 
     /// The type of an object by apiVersion and kind.
     pub fn by_kind(&self, group: &str, version: &str, kind: &str) -> Option<&ResourceType> {
-        self.types.iter().find(|t| t.group == group && t.version == version && t.kind == kind)
+        self.types
+            .iter()
+            .find(|t| t.group == group && t.version == version && t.kind == kind)
     }
 
     /// Groups in order of first appearance, each with its versions (preferred first).
@@ -208,7 +406,8 @@ impl Registry {
 
     /// Removes the types registered by the CRD `<plural>.<group>`.
     pub fn remove_crd_types(&mut self, group: &str, plural: &str) {
-        self.types.retain(|t| !(t.custom && t.group == group && t.plural == plural));
+        self.types
+            .retain(|t| !(t.custom && t.group == group && t.plural == plural));
     }
 }
 
@@ -219,10 +418,19 @@ pub fn crd_types(crd: &Value) -> Option<Vec<ResourceType>> {
     let names = spec.get("names")?;
     let plural = names.get("plural")?.as_str()?;
     let kind = names.get("kind")?.as_str()?;
-    let singular = names.get("singular").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| kind.to_lowercase());
+    let singular = names
+        .get("singular")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| kind.to_lowercase());
     let strs = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let short_names = strs(names.get("shortNames"));
@@ -241,7 +449,9 @@ pub fn crd_types(crd: &Value) -> Option<Vec<ResourceType>> {
         if v.get("served").and_then(Value::as_bool) == Some(false) {
             continue;
         }
-        let Some(name) = v.get("name").and_then(Value::as_str) else { continue };
+        let Some(name) = v.get("name").and_then(Value::as_str) else {
+            continue;
+        };
         let status = v.pointer("/subresources/status").is_some();
         let printer_columns = v
             .get("additionalPrinterColumns")
@@ -251,7 +461,10 @@ pub fn crd_types(crd: &Value) -> Option<Vec<ResourceType>> {
                     .filter_map(|c| {
                         Some((
                             c.get("name")?.as_str()?.to_string(),
-                            c.get("type").and_then(Value::as_str).unwrap_or("string").to_string(),
+                            c.get("type")
+                                .and_then(Value::as_str)
+                                .unwrap_or("string")
+                                .to_string(),
                             c.get("jsonPath")?.as_str()?.to_string(),
                         ))
                     })
@@ -286,7 +499,9 @@ mod tests {
         let d = r.lookup("apps", "v1", "deployments").expect("deployments");
         assert_eq!(d.kind, "Deployment");
         assert!(d.namespaced && d.status_subresource);
-        assert!(r.lookup("", "v1", "namespaces").is_some_and(|t| !t.namespaced));
+        assert!(r
+            .lookup("", "v1", "namespaces")
+            .is_some_and(|t| !t.namespaced));
     }
 
     #[test]
@@ -300,8 +515,15 @@ mod tests {
         assert!(types[0].status_subresource && !types[1].status_subresource);
         let mut r = Registry::new();
         r.set_crd_types("example.com", "widgets", types);
-        assert_eq!(r.lookup("example.com", "v1beta1", "widgets").map(|t| t.storage_version.as_str()), Some("v1"));
-        assert!(r.groups().iter().any(|(g, v)| g == "example.com" && v.len() == 2));
+        assert_eq!(
+            r.lookup("example.com", "v1beta1", "widgets")
+                .map(|t| t.storage_version.as_str()),
+            Some("v1")
+        );
+        assert!(r
+            .groups()
+            .iter()
+            .any(|(g, v)| g == "example.com" && v.len() == 2));
         r.remove_crd_types("example.com", "widgets");
         assert!(r.lookup("example.com", "v1", "widgets").is_none());
     }

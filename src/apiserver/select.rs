@@ -33,18 +33,31 @@ fn split_top(s: &str) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn set_values(s: &str) -> Option<Vec<String>> {
     let inner = s.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
 }
 
 impl LabelSelector {
     /// Parses the `labelSelector` query parameter.
     pub fn parse(s: &str) -> Result<Self, ApiError> {
-        let bad = || ApiError::BadRequest(format!("unable to parse requirement: invalid label selector: {s:?}"));
+        let bad = || {
+            ApiError::BadRequest(format!(
+                "unable to parse requirement: invalid label selector: {s:?}"
+            ))
+        };
         let mut reqs = Vec::new();
         for part in split_top(s) {
             let req = if let Some(k) = part.strip_prefix('!') {
@@ -98,7 +111,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(ApiError::BadRequest(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::BadRequest(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             reqs.push((k.trim().to_string(), eq, v.trim().to_string()));
         }
@@ -138,15 +153,25 @@ mod tests {
             ("!legacy", true),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(sel).expect("parses").matches(&o), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).expect("parses").matches(&o),
+                want,
+                "{sel}"
+            );
         }
     }
 
     #[test]
     fn field_selector_matches_name_and_namespace() {
         let o = json!({"metadata": {"name": "a", "namespace": "ns"}});
-        assert!(FieldSelector::parse("metadata.name=a,metadata.namespace=ns").expect("parses").matches(&o));
-        assert!(!FieldSelector::parse("metadata.name!=a").expect("parses").matches(&o));
+        assert!(
+            FieldSelector::parse("metadata.name=a,metadata.namespace=ns")
+                .expect("parses")
+                .matches(&o)
+        );
+        assert!(!FieldSelector::parse("metadata.name!=a")
+            .expect("parses")
+            .matches(&o));
         assert!(FieldSelector::parse("bogus").is_err());
     }
 }

@@ -33,8 +33,14 @@ pub fn list_kind(parent: &[Pe], name: &str, items: &[Value], builtin: bool) -> L
         "finalizers" if in_metadata => return ListKind::Set,
         "ownerReferences" if in_metadata => vec!["uid"],
         _ if !builtin => return ListKind::Atomic,
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets"
-        | "webhooks" | "resourceClaims" => vec!["name"],
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "webhooks"
+        | "resourceClaims" => vec!["name"],
         "volumeMounts" => vec!["mountPath"],
         "volumeDevices" => vec!["devicePath"],
         "hostAliases" => vec!["ip"],
@@ -52,7 +58,10 @@ pub fn list_kind(parent: &[Pe], name: &str, items: &[Value], builtin: bool) -> L
         _ => return ListKind::Atomic,
     };
     // The first key is required; later keys are optional (e.g. protocol).
-    if items.iter().all(|i| i.is_object() && i.get(keys[0]).is_some()) {
+    if items
+        .iter()
+        .all(|i| i.is_object() && i.get(keys[0]).is_some())
+    {
         ListKind::Map(keys)
     } else {
         ListKind::Atomic
@@ -92,7 +101,9 @@ const SYSTEM_METADATA: &[&str] = &[
 /// With `skip_status`, the top-level `status` is left out.
 pub fn fieldset_of(obj: &Value, builtin: bool, skip_status: bool) -> FieldSet {
     let mut out = FieldSet::new();
-    let Some(map) = obj.as_object() else { return out };
+    let Some(map) = obj.as_object() else {
+        return out;
+    };
     for (k, v) in map {
         match k.as_str() {
             "apiVersion" | "kind" => continue,
@@ -154,13 +165,16 @@ fn walk_field(parent: &[Pe], name: &str, v: &Value, builtin: bool, out: &mut Fie
 }
 
 /// Finds the list item matching a `k:{...}` element.
-fn find_item<'a>(items: &'a [Value], pe: &str) -> Option<usize> {
+fn find_item(items: &[Value], pe: &str) -> Option<usize> {
     let key: Map<String, Value> = serde_json::from_str(pe.strip_prefix("k:")?).ok()?;
-    items.iter().position(|i| key.iter().all(|(k, v)| i.get(k) == Some(v)) && i.is_object()).or_else(|| {
-        // An optional key (protocol) may be absent on one side only.
-        let first = key.iter().next()?;
-        items.iter().position(|i| i.get(first.0) == Some(first.1))
-    })
+    items
+        .iter()
+        .position(|i| key.iter().all(|(k, v)| i.get(k) == Some(v)) && i.is_object())
+        .or_else(|| {
+            // An optional key (protocol) may be absent on one side only.
+            let first = key.iter().next()?;
+            items.iter().position(|i| i.get(first.0) == Some(first.1))
+        })
 }
 
 /// The value at `path` in `obj`, or `None` when absent.
@@ -184,7 +198,9 @@ pub fn get_at<'a>(obj: &'a Value, path: &[Pe]) -> Option<&'a Value> {
 
 /// Removes the value at `path` (a field, a keyed item or a set member). Missing paths are ignored.
 pub fn remove_at(obj: &mut Value, path: &[Pe]) {
-    let Some((last, parent)) = path.split_last() else { return };
+    let Some((last, parent)) = path.split_last() else {
+        return;
+    };
     let mut cur = obj;
     for pe in parent {
         let next = if let Some(f) = pe.strip_prefix("f:") {
@@ -294,10 +310,20 @@ impl ManagedEntry {
 
 /// Reads `metadata.managedFields` of an object. Malformed entries are dropped.
 pub fn read_managed(obj: &Value) -> Vec<ManagedEntry> {
-    let Some(list) = obj.pointer("/metadata/managedFields").and_then(Value::as_array) else { return Vec::new() };
+    let Some(list) = obj
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
     list.iter()
         .filter_map(|e| {
-            let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            let s = |k: &str| {
+                e.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             let mut fields = FieldSet::new();
             decode_fields(e.get("fieldsV1")?, &mut Vec::new(), &mut fields);
             Some(ManagedEntry {
@@ -333,7 +359,10 @@ fn decode_fields(v: &Value, path: &mut Path, out: &mut FieldSet) {
 pub fn encode_fields(set: &FieldSet) -> Value {
     // Nodes that are both owned and have children get a "." member.
     let mut root = Map::new();
-    let with_children: BTreeSet<&[Pe]> = set.iter().flat_map(|p| (1..p.len()).map(move |i| &p[..i])).collect();
+    let with_children: BTreeSet<&[Pe]> = set
+        .iter()
+        .flat_map(|p| (1..p.len()).map(move |i| &p[..i]))
+        .collect();
     for p in set {
         insert_path(&mut root, p, with_children.contains(p.as_slice()));
     }
@@ -348,7 +377,9 @@ fn insert_path(node: &mut Map<String, Value>, path: &[Pe], dot: bool) {
             }
         }
         Some((first, rest)) => {
-            let entry = node.entry(first.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = node
+                .entry(first.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             if let Some(m) = entry.as_object_mut() {
                 insert_path(m, rest, dot);
             }
@@ -443,9 +474,15 @@ pub fn apply(live: Option<&Value>, applied: &Value, actor: &Actor, force: bool) 
             continue;
         }
         for p in e.fields.intersection(&applied_set) {
-            let is_item = p.last().is_some_and(|pe| pe.starts_with("k:") || pe.starts_with("v:"));
+            let is_item = p
+                .last()
+                .is_some_and(|pe| pe.starts_with("k:") || pe.starts_with("v:"));
             if !is_item && get_at(live_v, p) != get_at(applied, p) {
-                conflicts.push(Conflict { manager: e.manager.clone(), api_version: e.api_version.clone(), path: p.clone() });
+                conflicts.push(Conflict {
+                    manager: e.manager.clone(),
+                    api_version: e.api_version.clone(),
+                    path: p.clone(),
+                });
             }
         }
     }
@@ -483,7 +520,10 @@ pub fn apply(live: Option<&Value>, applied: &Value, actor: &Actor, force: bool) 
     }
     merge_applied(&mut obj, applied, actor.builtin);
 
-    match entries.iter_mut().find(|e| e.same_slot(actor.manager, "Apply", "")) {
+    match entries
+        .iter_mut()
+        .find(|e| e.same_slot(actor.manager, "Apply", ""))
+    {
         Some(e) => {
             if e.fields != applied_set || e.api_version != actor.api_version {
                 e.fields = applied_set;
@@ -534,7 +574,9 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, actor: &Actor, subres
     let changed: FieldSet = new_set
         .iter()
         .filter(|p| {
-            let is_item = p.last().is_some_and(|pe| pe.starts_with("k:") || pe.starts_with("v:"));
+            let is_item = p
+                .last()
+                .is_some_and(|pe| pe.starts_with("k:") || pe.starts_with("v:"));
             if is_item {
                 get_at(old_v, p).is_none()
             } else {
@@ -553,7 +595,10 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, actor: &Actor, subres
         touched |= before != e.fields.len();
     }
     if !changed.is_empty() {
-        match entries.iter_mut().find(|e| e.same_slot(actor.manager, "Update", subresource)) {
+        match entries
+            .iter_mut()
+            .find(|e| e.same_slot(actor.manager, "Update", subresource))
+        {
             Some(e) => {
                 e.fields.extend(changed);
                 e.time = actor.time.to_string();
@@ -570,7 +615,10 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, actor: &Actor, subres
         }
         touched = true;
     }
-    if touched || old.is_none() || new.pointer("/metadata/managedFields") != old_v.pointer("/metadata/managedFields") {
+    if touched
+        || old.is_none()
+        || new.pointer("/metadata/managedFields") != old_v.pointer("/metadata/managedFields")
+    {
         write_managed(new, &entries);
     }
 }
@@ -579,17 +627,26 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, actor: &Actor, subres
 pub fn conflict_message(conflicts: &[Conflict]) -> String {
     let mut by_manager: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for c in conflicts {
-        by_manager.entry((c.manager.clone(), c.api_version.clone())).or_default().push(render_path(&c.path));
+        by_manager
+            .entry((c.manager.clone(), c.api_version.clone()))
+            .or_default()
+            .push(render_path(&c.path));
     }
     let n = conflicts.len();
-    let head = format!("Apply failed with {n} conflict{}: ", if n == 1 { "" } else { "s" });
+    let head = format!(
+        "Apply failed with {n} conflict{}: ",
+        if n == 1 { "" } else { "s" }
+    );
     let parts: Vec<String> = by_manager
         .iter()
         .map(|((m, v), paths)| {
             if paths.len() == 1 {
                 format!("conflict with \"{m}\" using {v}: {}", paths[0])
             } else {
-                format!("conflicts with \"{m}\" using {v}:\n- {}", paths.join("\n- "))
+                format!(
+                    "conflicts with \"{m}\" using {v}:\n- {}",
+                    paths.join("\n- ")
+                )
             }
         })
         .collect();
@@ -602,7 +659,13 @@ mod tests {
     use serde_json::json;
 
     fn actor(m: &str) -> Actor<'_> {
-        Actor { manager: m, api_version: "apps/v1", time: "2024-01-01T00:00:00Z", builtin: true, skip_status: true }
+        Actor {
+            manager: m,
+            api_version: "apps/v1",
+            time: "2024-01-01T00:00:00Z",
+            builtin: true,
+            skip_status: true,
+        }
     }
 
     fn deploy(image: &str, replicas: i64) -> Value {
@@ -641,7 +704,9 @@ mod tests {
     fn conflicting_value_of_other_manager_is_reported_and_force_takes_ownership() {
         let live = applied(apply(None, &deploy("nginx", 1), &actor("a"), false));
         let out = apply(Some(&live), &deploy("nginx", 3), &actor("b"), false);
-        let ApplyOutcome::Conflicts(c) = out else { panic!("expected conflict") };
+        let ApplyOutcome::Conflicts(c) = out else {
+            panic!("expected conflict")
+        };
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].manager, "a");
         assert_eq!(render_path(&c[0].path), ".spec.replicas");
@@ -649,8 +714,13 @@ mod tests {
         let forced = applied(apply(Some(&live), &deploy("nginx", 3), &actor("b"), true));
         assert_eq!(forced["spec"]["replicas"], 3);
         let entries = read_managed(&forced);
-        let a = entries.iter().find(|e| e.manager == "a").expect("a still owns other fields");
-        assert!(!a.fields.contains(&vec!["f:spec".to_string(), "f:replicas".to_string()]));
+        let a = entries
+            .iter()
+            .find(|e| e.manager == "a")
+            .expect("a still owns other fields");
+        assert!(!a
+            .fields
+            .contains(&vec!["f:spec".to_string(), "f:replicas".to_string()]));
     }
 
     #[test]
@@ -678,7 +748,12 @@ mod tests {
 
         // Shared with another applier: it stays.
         let shared = applied(apply(Some(&live), &cfg, &actor("b"), false));
-        let out = applied(apply(Some(&shared), &deploy("nginx", 1), &actor("a"), false));
+        let out = applied(apply(
+            Some(&shared),
+            &deploy("nginx", 1),
+            &actor("a"),
+            false,
+        ));
         assert_eq!(out["metadata"]["labels"]["tier"], "front");
     }
 
@@ -690,9 +765,16 @@ mod tests {
             .expect("list")
             .push(json!({"name": "side", "image": "busybox"}));
         let live = applied(apply(None, &cfg, &actor("a"), false));
-        assert_eq!(live["spec"]["template"]["spec"]["containers"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            live["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
         let out = applied(apply(Some(&live), &deploy("nginx", 1), &actor("a"), false));
-        let cs = out["spec"]["template"]["spec"]["containers"].as_array().expect("list");
+        let cs = out["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .expect("list");
         assert_eq!(cs.len(), 1);
         assert_eq!(cs[0]["name"], "web");
     }
@@ -704,11 +786,16 @@ mod tests {
         edited["spec"]["replicas"] = json!(5);
         record_update(Some(&live), &mut edited, &actor("kubectl-edit"), "");
         let entries = read_managed(&edited);
-        let edit = entries.iter().find(|e| e.manager == "kubectl-edit").expect("edit entry");
+        let edit = entries
+            .iter()
+            .find(|e| e.manager == "kubectl-edit")
+            .expect("edit entry");
         assert_eq!(edit.operation, "Update");
         assert_eq!(edit.fields.len(), 1);
         // Now the applier conflicts with kubectl-edit.
-        let ApplyOutcome::Conflicts(c) = apply(Some(&edited), &deploy("nginx", 1), &actor("a"), false) else {
+        let ApplyOutcome::Conflicts(c) =
+            apply(Some(&edited), &deploy("nginx", 1), &actor("a"), false)
+        else {
             panic!("expected conflict")
         };
         assert_eq!(c[0].manager, "kubectl-edit");

@@ -115,11 +115,24 @@ pub struct Store {
 }
 
 fn key_of(rt: &ResourceType, ns: &str, name: &str) -> Key {
-    (rt.group.clone(), rt.plural.clone(), if rt.namespaced { ns.to_string() } else { String::new() }, name.to_string())
+    (
+        rt.group.clone(),
+        rt.plural.clone(),
+        if rt.namespaced {
+            ns.to_string()
+        } else {
+            String::new()
+        },
+        name.to_string(),
+    )
 }
 
 fn meta(obj: &Value, field: &str) -> String {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or_default().to_string()
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
@@ -134,19 +147,33 @@ fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
 
 fn random_suffix(n: usize) -> String {
     const CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    (0..n).map(|_| CHARS[fastrand::usize(..CHARS.len())] as char).collect()
+    (0..n)
+        .map(|_| CHARS[fastrand::usize(..CHARS.len())] as char)
+        .collect()
 }
 
 fn new_uid() -> String {
     let b: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// Everything but metadata and status: what `generation` tracks.
 fn spec_part(obj: &Value) -> Map<String, Value> {
     obj.as_object()
-        .map(|m| m.iter().filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status")).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -166,10 +193,15 @@ impl Store {
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let rt = s.registry.lookup("", "v1", "namespaces").cloned();
             if let Some(rt) = rt {
-                let _ = s.create(&rt, "", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &WriteOpts {
-                    manager: "kube-apiserver".into(),
-                    ..Default::default()
-                });
+                let _ = s.create(
+                    &rt,
+                    "",
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+                    &WriteOpts {
+                        manager: "kube-apiserver".into(),
+                        ..Default::default()
+                    },
+                );
             }
         }
         s
@@ -221,14 +253,27 @@ impl Store {
         self.rv
     }
 
-    fn check_namespace(&self, rt: &ResourceType, ns: &str, name: &str, creating: bool) -> Result<(), ApiError> {
+    fn check_namespace(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        creating: bool,
+    ) -> Result<(), ApiError> {
         if !rt.namespaced {
             return Ok(());
         }
         if ns.is_empty() {
-            return Err(ApiError::BadRequest("the server could not find the requested resource: namespace is required".into()));
+            return Err(ApiError::BadRequest(
+                "the server could not find the requested resource: namespace is required".into(),
+            ));
         }
-        let nskey = (String::new(), "namespaces".to_string(), String::new(), ns.to_string());
+        let nskey = (
+            String::new(),
+            "namespaces".to_string(),
+            String::new(),
+            ns.to_string(),
+        );
         match self.objects.get(&nskey) {
             None => Err(ApiError::not_found("namespaces", "", ns)),
             Some(n) if creating && n.pointer("/metadata/deletionTimestamp").is_some() => Err(ApiError::Forbidden {
@@ -252,7 +297,12 @@ impl Store {
 
     /// Raw access for the simulated controllers.
     pub fn objects_of(&self, group: &str, plural: &str) -> Vec<(Key, Value)> {
-        let start = (group.to_string(), plural.to_string(), String::new(), String::new());
+        let start = (
+            group.to_string(),
+            plural.to_string(),
+            String::new(),
+            String::new(),
+        );
         self.objects
             .range(start..)
             .take_while(|(k, _)| k.0 == group && k.1 == plural)
@@ -262,12 +312,18 @@ impl Store {
 
     /// LIST (namespace `None` = all namespaces).
     pub fn list(&self, rt: &ResourceType, ns: Option<&str>, opts: &ListOpts) -> ListPage {
-        let start = (rt.group.clone(), rt.plural.clone(), ns.unwrap_or_default().to_string(), String::new());
+        let start = (
+            rt.group.clone(),
+            rt.plural.clone(),
+            ns.unwrap_or_default().to_string(),
+            String::new(),
+        );
         let mut items = Vec::new();
         let mut continue_after = None;
         let mut remaining = 0;
         for (k, v) in self.objects.range(start..) {
-            if k.0 != rt.group || k.1 != rt.plural || ns.is_some_and(|n| rt.namespaced && k.2 != n) {
+            if k.0 != rt.group || k.1 != rt.plural || ns.is_some_and(|n| rt.namespaced && k.2 != n)
+            {
                 break;
             }
             if let Some((cns, cname)) = &opts.continue_after {
@@ -289,12 +345,22 @@ impl Store {
                 continue_after = Some((meta(last, "namespace"), meta(last, "name")));
             }
         }
-        ListPage { items, resource_version: self.rv, continue_after, remaining }
+        ListPage {
+            items,
+            resource_version: self.rv,
+            continue_after,
+            remaining,
+        }
     }
 
     /// Starts a watch: the initial events (current objects, or history after `from_rv`) and a
     /// receiver for what follows. `Gone` when `from_rv` is older than the kept history.
-    pub fn watch(&self, rt: &ResourceType, ns: Option<&str>, from_rv: Option<u64>) -> Result<WatchStart, ApiError> {
+    pub fn watch(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        from_rv: Option<u64>,
+    ) -> Result<WatchStart, ApiError> {
         let rx = self.tx.subscribe();
         let initial = match from_rv {
             None | Some(0) => self
@@ -314,7 +380,10 @@ impl Store {
                 .collect(),
             Some(n) => {
                 if n < self.evicted_rv {
-                    return Err(ApiError::Gone(format!("too old resource version: {n} ({})", self.evicted_rv + 1)));
+                    return Err(ApiError::Gone(format!(
+                        "too old resource version: {n} ({})",
+                        self.evicted_rv + 1
+                    )));
                 }
                 self.history
                     .iter()
@@ -324,20 +393,33 @@ impl Store {
                     .collect()
             }
         };
-        Ok(WatchStart { initial, rx, start_rv: self.rv })
+        Ok(WatchStart {
+            initial,
+            rx,
+            start_rv: self.rv,
+        })
     }
 
     /// Fills server-set metadata on a new object and checks its identity against the URL.
     fn prepare_create(&self, rt: &ResourceType, ns: &str, obj: &mut Value) -> Result<(), ApiError> {
         if !obj.is_object() {
-            return Err(ApiError::BadRequest("the body of the request was not a JSON object".into()));
+            return Err(ApiError::BadRequest(
+                "the body of the request was not a JSON object".into(),
+            ));
         }
         check_type(rt, obj)?;
         let generate = meta(obj, "generateName");
         let body_ns = meta(obj, "namespace");
         let m = meta_mut(obj);
-        if m.get("name").and_then(Value::as_str).is_none_or(str::is_empty) && !generate.is_empty() {
-            m.insert("name".into(), Value::String(format!("{generate}{}", random_suffix(5))));
+        if m.get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+            && !generate.is_empty()
+        {
+            m.insert(
+                "name".into(),
+                Value::String(format!("{generate}{}", random_suffix(5))),
+            );
         }
         if rt.namespaced {
             if !body_ns.is_empty() && body_ns != ns {
@@ -351,7 +433,12 @@ impl Store {
         }
         m.insert("uid".into(), Value::String(new_uid()));
         m.insert("creationTimestamp".into(), Value::String(now_rfc3339()));
-        for f in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
+        for f in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "resourceVersion",
+            "selfLink",
+        ] {
             m.shift_remove(f);
         }
         if rt.has_generation() {
@@ -378,11 +465,20 @@ impl Store {
                 obj["status"] = json!({"phase": "Active"});
             }
             ("", "Service") => {
-                let ty = obj.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+                let ty = obj
+                    .pointer("/spec/type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("ClusterIP")
+                    .to_string();
                 if !obj.get("spec").is_some_and(Value::is_object) {
                     obj["spec"] = json!({});
                 }
-                if ty != "ExternalName" && obj.pointer("/spec/clusterIP").and_then(Value::as_str).is_none_or(str::is_empty) {
+                if ty != "ExternalName"
+                    && obj
+                        .pointer("/spec/clusterIP")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                {
                     let n = self.rv + 1;
                     let ip = format!("10.96.{}.{}", (n / 250) % 250, n % 250 + 1);
                     obj["spec"]["clusterIP"] = json!(ip);
@@ -400,7 +496,13 @@ impl Store {
     }
 
     /// CREATE (POST).
-    pub fn create(&mut self, rt: &ResourceType, ns: &str, mut obj: Value, opts: &WriteOpts) -> Result<Value, ApiError> {
+    pub fn create(
+        &mut self,
+        rt: &ResourceType,
+        ns: &str,
+        mut obj: Value,
+        opts: &WriteOpts,
+    ) -> Result<Value, ApiError> {
         self.prepare_create(rt, ns, &mut obj)?;
         let name = meta(&obj, "name");
         self.check_namespace(rt, ns, &name, true)?;
@@ -417,15 +519,28 @@ impl Store {
 
     /// Validates and stores `new` (or only returns it under dry-run). No-op writes keep the
     /// resourceVersion.
-    fn commit(&mut self, rt: &ResourceType, key: Key, old: Option<Value>, mut new: Value, opts: &WriteOpts) -> Result<Value, ApiError> {
+    fn commit(
+        &mut self,
+        rt: &ResourceType,
+        key: Key,
+        old: Option<Value>,
+        mut new: Value,
+        opts: &WriteOpts,
+    ) -> Result<Value, ApiError> {
         validate_object(rt, &new)?;
         if let Some(old) = &old {
             validate_update(rt, old, &new)?;
             if rt.has_generation() && spec_part(old) != spec_part(&new) {
-                let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+                let g = old
+                    .pointer("/metadata/generation")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 meta_mut(&mut new).insert("generation".into(), json!(g + 1));
             }
-            meta_mut(&mut new).insert("resourceVersion".into(), json!(meta(old, "resourceVersion")));
+            meta_mut(&mut new).insert(
+                "resourceVersion".into(),
+                json!(meta(old, "resourceVersion")),
+            );
             if *old == new {
                 return Ok(Self::present(rt, old));
             }
@@ -438,9 +553,14 @@ impl Store {
         }
         let rv = self.next_rv();
         meta_mut(&mut new).insert("resourceVersion".into(), Value::String(rv.to_string()));
-        let finalize_now =
-            new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new) && rt.kind != "Namespace";
-        let kind = if old.is_some() { EventType::Modified } else { EventType::Added };
+        let finalize_now = new.pointer("/metadata/deletionTimestamp").is_some()
+            && !has_finalizers(&new)
+            && rt.kind != "Namespace";
+        let kind = if old.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
         self.objects.insert(key.clone(), new.clone());
         self.emit(kind, &key, new.clone());
         if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
@@ -457,9 +577,16 @@ impl Store {
 
     /// Sets the CRD's status (accepted names, Established) and rejects a clash with built-ins.
     fn crd_status(&self, crd: &mut Value) -> Result<(), ApiError> {
-        let Some(types) = crd_types(crd) else { return Ok(()) };
+        let Some(types) = crd_types(crd) else {
+            return Ok(());
+        };
         if let Some(t) = types.first() {
-            if self.registry.types().iter().any(|b| !b.custom && b.group == t.group && b.plural == t.plural) {
+            if self
+                .registry
+                .types()
+                .iter()
+                .any(|b| !b.custom && b.group == t.group && b.plural == t.plural)
+            {
                 return Err(ApiError::invalid(
                     "CustomResourceDefinition",
                     "apiextensions.k8s.io",
@@ -467,7 +594,9 @@ impl Store {
                     vec![super::error::Cause {
                         reason: "FieldValueInvalid".into(),
                         field: "spec.group".into(),
-                        message: "Invalid value: the group and plural clash with a built-in resource".into(),
+                        message:
+                            "Invalid value: the group and plural clash with a built-in resource"
+                                .into(),
                     }],
                 ));
             }
@@ -477,13 +606,14 @@ impl Store {
             .pointer("/spec/versions")
             .and_then(Value::as_array)
             .map(|vs| {
-                vs.iter().filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true)).filter_map(|v| v.get("name").cloned()).collect()
+                vs.iter()
+                    .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+                    .filter_map(|v| v.get("name").cloned())
+                    .collect()
             })
             .unwrap_or_default();
         let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
-        let cond = |ty: &str, reason: &str, msg: &str| {
-            json!({"type": ty, "status": "True", "lastTransitionTime": now, "reason": reason, "message": msg})
-        };
+        let cond = |ty: &str, reason: &str, msg: &str| json!({"type": ty, "status": "True", "lastTransitionTime": now, "reason": reason, "message": msg});
         crd["status"] = json!({
             "acceptedNames": names,
             "storedVersions": stored,
@@ -515,7 +645,9 @@ impl Store {
         opts: &WriteOpts,
     ) -> Result<Value, ApiError> {
         if !body.is_object() {
-            return Err(ApiError::BadRequest("the body of the request was not a JSON object".into()));
+            return Err(ApiError::BadRequest(
+                "the body of the request was not a JSON object".into(),
+            ));
         }
         check_type(rt, &body)?;
         let body_name = meta(&body, "name");
@@ -531,7 +663,11 @@ impl Store {
             ));
         }
         let key = key_of(rt, ns, name);
-        let old = self.objects.get(&key).cloned().ok_or_else(|| ApiError::not_found(&rt.plural, &rt.group, name))?;
+        let old = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rt.plural, &rt.group, name))?;
         let rv = meta(&body, "resourceVersion");
         if !rv.is_empty() && rv != meta(&old, "resourceVersion") {
             return Err(ApiError::stale(&rt.plural, &rt.group, name));
@@ -589,13 +725,19 @@ impl Store {
         if applied.is_none() {
             let time = now_rfc3339();
             let av = rt.api_version();
-        let actor = actor_for(rt, opts, &time, &av);
-            ssa::record_update(Some(&old), &mut new, &actor, if status { "status" } else { "" });
+            let actor = actor_for(rt, opts, &time, &av);
+            ssa::record_update(
+                Some(&old),
+                &mut new,
+                &actor,
+                if status { "status" } else { "" },
+            );
         }
         self.commit(rt, key, Some(old), new, opts)
     }
 
     /// PATCH with any of the four patch types. Apply may create the object.
+    #[allow(clippy::too_many_arguments)]
     pub fn patch(
         &mut self,
         rt: &ResourceType,
@@ -612,7 +754,8 @@ impl Store {
             return self.apply(rt, ns, name, key, old, body, status, opts);
         }
         let old = old.ok_or_else(|| ApiError::not_found(&rt.plural, &rt.group, name))?;
-        let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+        let p: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
         let mut new = Self::present(rt, &old);
         match ptype {
             PatchType::Json => patch::json_patch(&mut new, &p)?,
@@ -628,14 +771,19 @@ impl Store {
             PatchType::Apply => unreachable!("handled above"),
         }
         if meta(&new, "name") != name {
-            return Err(ApiError::BadRequest("the name of the object may not be changed by a patch".into()));
+            return Err(ApiError::BadRequest(
+                "the name of the object may not be changed by a patch".into(),
+            ));
         }
         let rv = meta(&new, "resourceVersion");
         if !rv.is_empty() && rv != meta(&old, "resourceVersion") {
             return Err(ApiError::stale(&rt.plural, &rt.group, name));
         }
         check_type(rt, &new)?;
-        Ok((self.finish_update(rt, key, old, new, status, opts, None)?, false))
+        Ok((
+            self.finish_update(rt, key, old, new, status, opts, None)?,
+            false,
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -662,13 +810,18 @@ impl Store {
                 }],
             ));
         }
-        let applied: Value = serde_yaml::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding YAML: {e}")))?;
+        let applied: Value = serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("error decoding YAML: {e}")))?;
         if !applied.is_object() {
-            return Err(ApiError::BadRequest("the applied configuration must be an object".into()));
+            return Err(ApiError::BadRequest(
+                "the applied configuration must be an object".into(),
+            ));
         }
         check_type(rt, &applied)?;
         if applied.get("apiVersion").is_none() || applied.get("kind").is_none() {
-            return Err(ApiError::BadRequest("apiVersion and kind must be set in an applied configuration".into()));
+            return Err(ApiError::BadRequest(
+                "apiVersion and kind must be set in an applied configuration".into(),
+            ));
         }
         let body_name = meta(&applied, "name");
         if body_name != name {
@@ -693,12 +846,19 @@ impl Store {
                 let message = ssa::conflict_message(&c);
                 return Err(ApiError::Conflict {
                     message,
-                    target: super::error::Target { name: name.into(), group: rt.group.clone(), kind: rt.kind.clone() },
+                    target: super::error::Target {
+                        name: name.into(),
+                        group: rt.group.clone(),
+                        kind: rt.kind.clone(),
+                    },
                     causes: c
                         .iter()
                         .map(|c| super::error::Cause {
                             reason: "FieldManagerConflict".into(),
-                            message: format!("conflict with \"{}\" using {}", c.manager, c.api_version),
+                            message: format!(
+                                "conflict with \"{}\" using {}",
+                                c.manager, c.api_version
+                            ),
                             field: ssa::render_path(&c.path),
                         })
                         .collect(),
@@ -716,11 +876,15 @@ impl Store {
                 self.check_namespace(rt, ns, name, true)?;
                 Ok((self.commit(rt, key, None, obj, opts)?, true))
             }
-            Some(old) => Ok((self.finish_update(rt, key, old, new, status, opts, Some(()))?, false)),
+            Some(old) => Ok((
+                self.finish_update(rt, key, old, new, status, opts, Some(()))?,
+                false,
+            )),
         }
     }
 
     /// DELETE. Objects with finalizers get a deletionTimestamp; namespaces are torn down.
+    #[allow(clippy::too_many_arguments)]
     pub fn delete(
         &mut self,
         rt: &ResourceType,
@@ -732,7 +896,11 @@ impl Store {
         dry_run: bool,
     ) -> Result<Deleted, ApiError> {
         let key = key_of(rt, ns, name);
-        let old = self.objects.get(&key).cloned().ok_or_else(|| ApiError::not_found(&rt.plural, &rt.group, name))?;
+        let old = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rt.plural, &rt.group, name))?;
         if precondition_rv.is_some_and(|rv| rv != meta(&old, "resourceVersion"))
             || precondition_uid.is_some_and(|uid| uid != meta(&old, "uid"))
         {
@@ -798,16 +966,26 @@ impl Store {
             .filter(|(_, v)| {
                 v.pointer("/metadata/ownerReferences")
                     .and_then(Value::as_array)
-                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid)))
+                    .is_some_and(|refs| {
+                        refs.iter()
+                            .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+                    })
             })
             .map(|(k, _)| k.clone())
             .collect();
         for key in dependents {
-            let Some(obj) = self.objects.get(&key).cloned() else { continue };
-            let Some(rt) = self.type_of_key(&key, &obj) else { continue };
+            let Some(obj) = self.objects.get(&key).cloned() else {
+                continue;
+            };
+            let Some(rt) = self.type_of_key(&key, &obj) else {
+                continue;
+            };
             if propagation == Propagation::Orphan {
                 let mut new = obj.clone();
-                if let Some(refs) = new.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) {
+                if let Some(refs) = new
+                    .pointer_mut("/metadata/ownerReferences")
+                    .and_then(Value::as_array_mut)
+                {
                     refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(owner_uid));
                 }
                 let rv = self.next_rv();
@@ -824,24 +1002,47 @@ impl Store {
                 .filter_map(|r| r.get("uid").and_then(Value::as_str))
                 .any(|u| u != owner_uid && self.objects.values().any(|o| meta(o, "uid") == u));
             if !other_owner_alive {
-                let _ = self.delete(&rt, &key.2, &key.3, Propagation::Background, None, None, false);
+                let _ = self.delete(
+                    &rt,
+                    &key.2,
+                    &key.3,
+                    Propagation::Background,
+                    None,
+                    None,
+                    false,
+                );
             }
         }
     }
 
     fn type_of_key(&self, key: &Key, obj: &Value) -> Option<ResourceType> {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let api_version = obj
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let version = api_version.rsplit('/').next().unwrap_or_default();
         self.registry
             .lookup(&key.0, version, &key.1)
-            .or_else(|| self.registry.types().iter().find(|t| t.group == key.0 && t.plural == key.1))
+            .or_else(|| {
+                self.registry
+                    .types()
+                    .iter()
+                    .find(|t| t.group == key.0 && t.plural == key.1)
+            })
             .cloned()
     }
 
     fn unregister_crd(&mut self, crd: &Value) {
         let Some(types) = crd_types(crd) else { return };
-        let Some(t) = types.first().cloned() else { return };
-        let keys: Vec<Key> = self.objects.keys().filter(|k| k.0 == t.group && k.1 == t.plural).cloned().collect();
+        let Some(t) = types.first().cloned() else {
+            return;
+        };
+        let keys: Vec<Key> = self
+            .objects
+            .keys()
+            .filter(|k| k.0 == t.group && k.1 == t.plural)
+            .cloned()
+            .collect();
         for key in keys {
             self.remove(&t, &key, Propagation::Background);
         }
@@ -851,19 +1052,34 @@ impl Store {
     fn delete_namespace_contents(&mut self, ns: &str) {
         let keys: Vec<Key> = self.objects.keys().filter(|k| k.2 == ns).cloned().collect();
         for key in keys {
-            let Some(obj) = self.objects.get(&key).cloned() else { continue };
+            let Some(obj) = self.objects.get(&key).cloned() else {
+                continue;
+            };
             if obj.pointer("/metadata/deletionTimestamp").is_some() {
                 continue;
             }
             if let Some(rt) = self.type_of_key(&key, &obj) {
-                let _ = self.delete(&rt, &key.2, &key.3, Propagation::Background, None, None, false);
+                let _ = self.delete(
+                    &rt,
+                    &key.2,
+                    &key.3,
+                    Propagation::Background,
+                    None,
+                    None,
+                    false,
+                );
             }
         }
     }
 
     /// Removes a terminating namespace once it is empty and has no finalizers left.
     fn try_finish_namespace(&mut self, ns: &str) -> Option<Value> {
-        let key = (String::new(), "namespaces".to_string(), String::new(), ns.to_string());
+        let key = (
+            String::new(),
+            "namespaces".to_string(),
+            String::new(),
+            ns.to_string(),
+        );
         let nsobj = self.objects.get(&key)?;
         if nsobj.pointer("/metadata/deletionTimestamp").is_none() || has_finalizers(nsobj) {
             return None;
@@ -884,10 +1100,26 @@ impl Store {
         propagation: Propagation,
         dry_run: bool,
     ) -> Result<Vec<Value>, ApiError> {
-        let page = self.list(rt, ns, &ListOpts { limit: None, continue_after: None, ..opts.clone() });
+        let page = self.list(
+            rt,
+            ns,
+            &ListOpts {
+                limit: None,
+                continue_after: None,
+                ..opts.clone()
+            },
+        );
         let mut out = Vec::new();
         for item in page.items {
-            match self.delete(rt, &meta(&item, "namespace"), &meta(&item, "name"), propagation, None, None, dry_run)? {
+            match self.delete(
+                rt,
+                &meta(&item, "namespace"),
+                &meta(&item, "name"),
+                propagation,
+                None,
+                None,
+                dry_run,
+            )? {
                 Deleted::Gone(v) | Deleted::Pending(v) => out.push(v),
             }
         }
@@ -897,15 +1129,24 @@ impl Store {
     /// Writes an object's status as a controller would (manager `kube-controller-manager`),
     /// skipping the write when nothing changed.
     pub fn controller_set_status(&mut self, key: &Key, status: Value) -> Result<(), ApiError> {
-        let Some(old) = self.objects.get(key).cloned() else { return Ok(()) };
+        let Some(old) = self.objects.get(key).cloned() else {
+            return Ok(());
+        };
         if old.get("status") == Some(&status) {
             return Ok(());
         }
-        let Some(rt) = self.type_of_key(key, &old) else { return Ok(()) };
+        let Some(rt) = self.type_of_key(key, &old) else {
+            return Ok(());
+        };
         let mut body = old.clone();
         body["status"] = status;
-        let opts = WriteOpts { manager: "kube-controller-manager".into(), manager_given: true, ..Default::default() };
-        self.finish_update(&rt, key.clone(), old, body, true, &opts, None).map(|_| ())
+        let opts = WriteOpts {
+            manager: "kube-controller-manager".into(),
+            manager_given: true,
+            ..Default::default()
+        };
+        self.finish_update(&rt, key.clone(), old, body, true, &opts, None)
+            .map(|_| ())
     }
 }
 
@@ -913,7 +1154,15 @@ impl Store {
 fn n_carry(old: &Value, new: &mut Value, rt: &ResourceType) {
     let om = old.get("metadata").cloned().unwrap_or(Value::Null);
     let m = meta_mut(new);
-    for f in ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "resourceVersion"] {
+    for f in [
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "namespace",
+        "resourceVersion",
+    ] {
         match om.get(f) {
             Some(v) => {
                 m.insert(f.into(), v.clone());
@@ -944,11 +1193,24 @@ fn n_carry(old: &Value, new: &mut Value, rt: &ResourceType) {
 }
 
 fn has_finalizers(obj: &Value) -> bool {
-    obj.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
 }
 
-fn actor_for<'a>(rt: &ResourceType, opts: &'a WriteOpts, time: &'a str, api_version: &'a str) -> Actor<'a> {
-    Actor { manager: &opts.manager, api_version, time, builtin: !rt.custom, skip_status: false }
+fn actor_for<'a>(
+    rt: &ResourceType,
+    opts: &'a WriteOpts,
+    time: &'a str,
+    api_version: &'a str,
+) -> Actor<'a> {
+    Actor {
+        manager: &opts.manager,
+        api_version,
+        time,
+        builtin: !rt.custom,
+        skip_status: false,
+    }
 }
 
 /// Rejects a body whose apiVersion/kind do not belong to the URL's resource.
@@ -982,11 +1244,20 @@ mod tests {
     }
 
     fn rt(s: &Store, group: &str, plural: &str) -> ResourceType {
-        s.registry.types().iter().find(|t| t.group == group && t.plural == plural).cloned().expect("type")
+        s.registry
+            .types()
+            .iter()
+            .find(|t| t.group == group && t.plural == plural)
+            .cloned()
+            .expect("type")
     }
 
     fn opts(m: &str) -> WriteOpts {
-        WriteOpts { manager: m.into(), manager_given: true, ..Default::default() }
+        WriteOpts {
+            manager: m.into(),
+            manager_given: true,
+            ..Default::default()
+        }
     }
 
     fn cm(name: &str, v: &str) -> Value {
@@ -997,24 +1268,45 @@ mod tests {
     fn create_sets_identity_and_rejects_duplicates_and_missing_namespace() {
         let mut s = store();
         let t = rt(&s, "", "configmaps");
-        let o = s.create(&t, "default", cm("a", "1"), &opts("test")).expect("created");
+        let o = s
+            .create(&t, "default", cm("a", "1"), &opts("test"))
+            .expect("created");
         assert!(!meta(&o, "uid").is_empty());
         assert!(!meta(&o, "creationTimestamp").is_empty());
         assert_eq!(meta(&o, "namespace"), "default");
-        assert_eq!(s.create(&t, "default", cm("a", "1"), &opts("test")).expect_err("dup").code(), 409);
-        assert_eq!(s.create(&t, "nope", cm("b", "1"), &opts("test")).expect_err("no ns").code(), 404);
+        assert_eq!(
+            s.create(&t, "default", cm("a", "1"), &opts("test"))
+                .expect_err("dup")
+                .code(),
+            409
+        );
+        assert_eq!(
+            s.create(&t, "nope", cm("b", "1"), &opts("test"))
+                .expect_err("no ns")
+                .code(),
+            404
+        );
     }
 
     #[test]
     fn update_with_stale_resource_version_conflicts() {
         let mut s = store();
         let t = rt(&s, "", "configmaps");
-        let o = s.create(&t, "default", cm("a", "1"), &opts("test")).expect("created");
+        let o = s
+            .create(&t, "default", cm("a", "1"), &opts("test"))
+            .expect("created");
         let mut u = o.clone();
         u["data"]["k"] = json!("2");
-        let u2 = s.update(&t, "default", "a", u.clone(), false, &opts("test")).expect("updated");
+        let u2 = s
+            .update(&t, "default", "a", u.clone(), false, &opts("test"))
+            .expect("updated");
         assert_ne!(meta(&u2, "resourceVersion"), meta(&o, "resourceVersion"));
-        assert_eq!(s.update(&t, "default", "a", u, false, &opts("test")).expect_err("stale").code(), 409);
+        assert_eq!(
+            s.update(&t, "default", "a", u, false, &opts("test"))
+                .expect_err("stale")
+                .code(),
+            409
+        );
     }
 
     #[test]
@@ -1028,11 +1320,15 @@ mod tests {
         assert_eq!(o["metadata"]["generation"], 1);
         let mut l = o.clone();
         l["metadata"]["labels"] = json!({"x": "y"});
-        let o2 = s.update(&t, "default", "web", l, false, &opts("t")).expect("label update");
+        let o2 = s
+            .update(&t, "default", "web", l, false, &opts("t"))
+            .expect("label update");
         assert_eq!(o2["metadata"]["generation"], 1);
         let mut sp = o2.clone();
         sp["spec"]["replicas"] = json!(3);
-        let o3 = s.update(&t, "default", "web", sp, false, &opts("t")).expect("spec update");
+        let o3 = s
+            .update(&t, "default", "web", sp, false, &opts("t"))
+            .expect("spec update");
         assert_eq!(o3["metadata"]["generation"], 2);
     }
 
@@ -1043,14 +1339,25 @@ mod tests {
         let mut c = cm("a", "1");
         c["metadata"]["finalizers"] = json!(["example.com/keep"]);
         s.create(&t, "default", c, &opts("t")).expect("created");
-        let Deleted::Pending(p) = s.delete(&t, "default", "a", Propagation::Background, None, None, false).expect("delete")
+        let Deleted::Pending(p) = s
+            .delete(
+                &t,
+                "default",
+                "a",
+                Propagation::Background,
+                None,
+                None,
+                false,
+            )
+            .expect("delete")
         else {
             panic!("expected pending")
         };
         assert!(p.pointer("/metadata/deletionTimestamp").is_some());
         let mut u = p.clone();
         u["metadata"]["finalizers"] = json!([]);
-        s.update(&t, "default", "a", u, false, &opts("t")).expect("finalizer removed");
+        s.update(&t, "default", "a", u, false, &opts("t"))
+            .expect("finalizer removed");
         assert_eq!(s.get(&t, "default", "a").expect_err("gone").code(), 404);
     }
 
@@ -1059,17 +1366,26 @@ mod tests {
         let mut s = store();
         let nst = rt(&s, "", "namespaces");
         let t = rt(&s, "", "configmaps");
-        s.create(&nst, "", json!({"metadata": {"name": "team"}}), &opts("t")).expect("ns");
-        s.create(&t, "team", cm("a", "1"), &opts("t")).expect("cm a");
+        s.create(&nst, "", json!({"metadata": {"name": "team"}}), &opts("t"))
+            .expect("ns");
+        s.create(&t, "team", cm("a", "1"), &opts("t"))
+            .expect("cm a");
         let mut held = cm("b", "1");
         held["metadata"]["finalizers"] = json!(["x/y"]);
         s.create(&t, "team", held, &opts("t")).expect("cm b");
-        s.delete(&nst, "", "team", Propagation::Background, None, None, false).expect("delete ns");
+        s.delete(&nst, "", "team", Propagation::Background, None, None, false)
+            .expect("delete ns");
         assert_eq!(s.get(&t, "team", "a").expect_err("a gone").code(), 404);
-        assert_eq!(s.create(&t, "team", cm("c", "1"), &opts("t")).expect_err("terminating").code(), 403);
+        assert_eq!(
+            s.create(&t, "team", cm("c", "1"), &opts("t"))
+                .expect_err("terminating")
+                .code(),
+            403
+        );
         let mut b = s.get(&t, "team", "b").expect("b held");
         b["metadata"]["finalizers"] = json!([]);
-        s.update(&t, "team", "b", b, false, &opts("t")).expect("release");
+        s.update(&t, "team", "b", b, false, &opts("t"))
+            .expect("release");
         assert_eq!(s.get(&nst, "", "team").expect_err("ns gone").code(), 404);
     }
 
@@ -1077,11 +1393,22 @@ mod tests {
     fn dry_run_persists_nothing() {
         let mut s = store();
         let t = rt(&s, "", "configmaps");
-        let o = WriteOpts { dry_run: true, ..opts("t") };
+        let o = WriteOpts {
+            dry_run: true,
+            ..opts("t")
+        };
         s.create(&t, "default", cm("a", "1"), &o).expect("dry");
         assert!(s.get(&t, "default", "a").is_err());
         let (_, created) = s
-            .patch(&t, "default", "a", PatchType::Apply, cm("a", "1").to_string().as_bytes(), false, &o)
+            .patch(
+                &t,
+                "default",
+                "a",
+                PatchType::Apply,
+                cm("a", "1").to_string().as_bytes(),
+                false,
+                &o,
+            )
             .expect("dry apply");
         assert!(created);
         assert!(s.get(&t, "default", "a").is_err());
@@ -1092,11 +1419,40 @@ mod tests {
         let mut s = store();
         let t = rt(&s, "", "configmaps");
         let body = cm("a", "1").to_string();
-        let (o1, _) = s.patch(&t, "default", "a", PatchType::Apply, body.as_bytes(), false, &opts("m")).expect("apply");
-        let (o2, _) = s.patch(&t, "default", "a", PatchType::Apply, body.as_bytes(), false, &opts("m")).expect("again");
+        let (o1, _) = s
+            .patch(
+                &t,
+                "default",
+                "a",
+                PatchType::Apply,
+                body.as_bytes(),
+                false,
+                &opts("m"),
+            )
+            .expect("apply");
+        let (o2, _) = s
+            .patch(
+                &t,
+                "default",
+                "a",
+                PatchType::Apply,
+                body.as_bytes(),
+                false,
+                &opts("m"),
+            )
+            .expect("again");
         assert_eq!(meta(&o1, "resourceVersion"), meta(&o2, "resourceVersion"));
         let from: u64 = meta(&o1, "resourceVersion").parse().expect("rv");
-        s.patch(&t, "default", "a", PatchType::Apply, cm("a", "2").to_string().as_bytes(), false, &opts("m")).expect("change");
+        s.patch(
+            &t,
+            "default",
+            "a",
+            PatchType::Apply,
+            cm("a", "2").to_string().as_bytes(),
+            false,
+            &opts("m"),
+        )
+        .expect("change");
         let w = s.watch(&t, Some("default"), Some(from)).expect("watch");
         assert_eq!(w.initial.len(), 1);
         assert_eq!(w.initial[0].kind, EventType::Modified);
@@ -1107,7 +1463,8 @@ mod tests {
         let mut s = Store::new(16);
         let t = rt(&s, "", "configmaps");
         for i in 0..40 {
-            s.create(&t, "default", cm(&format!("c{i}"), "1"), &opts("t")).expect("created");
+            s.create(&t, "default", cm(&format!("c{i}"), "1"), &opts("t"))
+                .expect("created");
         }
         assert!(matches!(s.watch(&t, None, Some(1)), Err(ApiError::Gone(_))));
     }
@@ -1122,10 +1479,28 @@ mod tests {
                      "versions": [{"name": "v1", "served": true, "storage": true}]}});
         let o = s.create(&t, "", crd, &opts("t")).expect("crd");
         assert_eq!(o["status"]["conditions"][1]["type"], "Established");
-        let w = s.registry.lookup("example.com", "v1", "widgets").cloned().expect("registered");
-        s.create(&w, "default", json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}), &opts("t"))
-            .expect("cr");
-        s.delete(&t, "", "widgets.example.com", Propagation::Background, None, None, false).expect("delete crd");
+        let w = s
+            .registry
+            .lookup("example.com", "v1", "widgets")
+            .cloned()
+            .expect("registered");
+        s.create(
+            &w,
+            "default",
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}),
+            &opts("t"),
+        )
+        .expect("cr");
+        s.delete(
+            &t,
+            "",
+            "widgets.example.com",
+            Propagation::Background,
+            None,
+            None,
+            false,
+        )
+        .expect("delete crd");
         assert!(s.registry.lookup("example.com", "v1", "widgets").is_none());
         assert!(s.objects_of("example.com", "widgets").is_empty());
     }
@@ -1134,12 +1509,22 @@ mod tests {
     fn deleting_owner_collects_dependents() {
         let mut s = store();
         let t = rt(&s, "", "configmaps");
-        let owner = s.create(&t, "default", cm("owner", "1"), &opts("t")).expect("owner");
+        let owner = s
+            .create(&t, "default", cm("owner", "1"), &opts("t"))
+            .expect("owner");
         let mut dep = cm("dep", "1");
-        dep["metadata"]["ownerReferences"] =
-            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": meta(&owner, "uid")}]);
+        dep["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": meta(&owner, "uid")}]);
         s.create(&t, "default", dep, &opts("t")).expect("dep");
-        s.delete(&t, "default", "owner", Propagation::Background, None, None, false).expect("delete");
+        s.delete(
+            &t,
+            "default",
+            "owner",
+            Propagation::Background,
+            None,
+            None,
+            false,
+        )
+        .expect("delete");
         assert!(s.get(&t, "default", "dep").is_err());
     }
 
@@ -1148,15 +1533,38 @@ mod tests {
         let mut s = store();
         let t = rt(&s, "", "configmaps");
         for n in ["a", "b", "c"] {
-            s.create(&t, "default", cm(n, "1"), &opts("t")).expect("created");
+            s.create(&t, "default", cm(n, "1"), &opts("t"))
+                .expect("created");
         }
-        let p1 = s.list(&t, Some("default"), &ListOpts { limit: Some(2), ..Default::default() });
+        let p1 = s.list(
+            &t,
+            Some("default"),
+            &ListOpts {
+                limit: Some(2),
+                ..Default::default()
+            },
+        );
         assert_eq!(p1.items.len(), 2);
         assert_eq!(p1.remaining, 1);
-        let p2 = s.list(&t, Some("default"), &ListOpts { limit: Some(2), continue_after: p1.continue_after, ..Default::default() });
+        let p2 = s.list(
+            &t,
+            Some("default"),
+            &ListOpts {
+                limit: Some(2),
+                continue_after: p1.continue_after,
+                ..Default::default()
+            },
+        );
         assert_eq!(p2.items.len(), 1);
         assert_eq!(meta(&p2.items[0], "name"), "c");
-        let sel = s.list(&t, None, &ListOpts { labels: LabelSelector::parse("app=b").expect("sel"), ..Default::default() });
+        let sel = s.list(
+            &t,
+            None,
+            &ListOpts {
+                labels: LabelSelector::parse("app=b").expect("sel"),
+                ..Default::default()
+            },
+        );
         assert_eq!(sel.items.len(), 1);
     }
 }

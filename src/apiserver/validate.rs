@@ -7,13 +7,18 @@ use super::registry::ResourceType;
 use serde_json::Value;
 
 fn cause(reason: &str, field: &str, message: String) -> Cause {
-    Cause { reason: reason.into(), field: field.into(), message }
+    Cause {
+        reason: reason.into(),
+        field: field.into(),
+        message,
+    }
 }
 
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -24,13 +29,20 @@ fn is_dns_subdomain(s: &str) -> bool {
 
 /// Checks the shape of an object about to be stored (create or update).
 pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let Some(meta) = obj.get("metadata").and_then(Value::as_object) else {
-        return Err(ApiError::BadRequest("Object 'metadata' is missing or not an object".into()));
+        return Err(ApiError::BadRequest(
+            "Object 'metadata' is missing or not an object".into(),
+        ));
     };
     for field in ["labels", "annotations"] {
         if let Some(m) = meta.get(field) {
-            let ok = m.is_null() || m.as_object().is_some_and(|m| m.values().all(Value::is_string));
+            let ok = m.is_null()
+                || m.as_object()
+                    .is_some_and(|m| m.values().all(Value::is_string));
             if !ok {
                 return Err(ApiError::BadRequest(format!(
                     "json: cannot unmarshal into Go struct field ObjectMeta.metadata.{field} of type map[string]string"
@@ -40,12 +52,24 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     }
     let mut causes = Vec::new();
     if name.is_empty() {
-        causes.push(cause("FieldValueRequired", "metadata.name", "Required value: name or generateName is required".into()));
+        causes.push(cause(
+            "FieldValueRequired",
+            "metadata.name",
+            "Required value: name or generateName is required".into(),
+        ));
     } else {
         let label_only = matches!(rt.kind.as_str(), "Namespace" | "Service");
-        let valid = if label_only { is_dns_label(name) } else { is_dns_subdomain(name) || rt.custom && !name.contains('/') };
+        let valid = if label_only {
+            is_dns_label(name)
+        } else {
+            is_dns_subdomain(name) || rt.custom && !name.contains('/')
+        };
         if !valid {
-            let what = if label_only { "RFC 1123 label" } else { "RFC 1123 subdomain" };
+            let what = if label_only {
+                "RFC 1123 label"
+            } else {
+                "RFC 1123 subdomain"
+            };
             causes.push(cause(
                 "FieldValueInvalid",
                 "metadata.name",
@@ -62,10 +86,16 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     match (rt.group.as_str(), rt.kind.as_str()) {
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
             required(&mut causes, "/spec/selector", "spec.selector");
-            required(&mut causes, "/spec/template/spec/containers", "spec.template.spec.containers");
+            required(
+                &mut causes,
+                "/spec/template/spec/containers",
+                "spec.template.spec.containers",
+            );
             if let (Some(sel), Some(labels)) = (
-                obj.pointer("/spec/selector/matchLabels").and_then(Value::as_object),
-                obj.pointer("/spec/template/metadata/labels").and_then(Value::as_object),
+                obj.pointer("/spec/selector/matchLabels")
+                    .and_then(Value::as_object),
+                obj.pointer("/spec/template/metadata/labels")
+                    .and_then(Value::as_object),
             ) {
                 if sel.iter().any(|(k, v)| labels.get(k) != Some(v)) {
                     causes.push(cause(
@@ -78,20 +108,38 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
                     ));
                 }
             }
-            check_containers(obj.pointer("/spec/template/spec/containers"), "spec.template.spec.containers", &mut causes);
+            check_containers(
+                obj.pointer("/spec/template/spec/containers"),
+                "spec.template.spec.containers",
+                &mut causes,
+            );
         }
         ("batch", "Job") => {
-            required(&mut causes, "/spec/template/spec/containers", "spec.template.spec.containers");
-            check_containers(obj.pointer("/spec/template/spec/containers"), "spec.template.spec.containers", &mut causes);
+            required(
+                &mut causes,
+                "/spec/template/spec/containers",
+                "spec.template.spec.containers",
+            );
+            check_containers(
+                obj.pointer("/spec/template/spec/containers"),
+                "spec.template.spec.containers",
+                &mut causes,
+            );
         }
         ("", "Pod") => {
             required(&mut causes, "/spec/containers", "spec.containers");
-            check_containers(obj.pointer("/spec/containers"), "spec.containers", &mut causes);
+            check_containers(
+                obj.pointer("/spec/containers"),
+                "spec.containers",
+                &mut causes,
+            );
         }
         ("", "ConfigMap" | "Secret") => {
             for field in ["data", "binaryData", "stringData"] {
                 if let Some(d) = obj.get(field) {
-                    let ok = d.is_null() || d.as_object().is_some_and(|m| m.values().all(Value::is_string));
+                    let ok = d.is_null()
+                        || d.as_object()
+                            .is_some_and(|m| m.values().all(Value::is_string));
                     if !ok {
                         return Err(ApiError::BadRequest(format!(
                             "json: cannot unmarshal into Go struct field {}.{field} of type map[string]string",
@@ -110,14 +158,17 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
             ] {
                 required(&mut causes, p, f);
             }
-            if let (Some(plural), Some(group)) =
-                (obj.pointer("/spec/names/plural").and_then(Value::as_str), obj.pointer("/spec/group").and_then(Value::as_str))
-            {
+            if let (Some(plural), Some(group)) = (
+                obj.pointer("/spec/names/plural").and_then(Value::as_str),
+                obj.pointer("/spec/group").and_then(Value::as_str),
+            ) {
                 if name != format!("{plural}.{group}") {
                     causes.push(cause(
                         "FieldValueInvalid",
                         "metadata.name",
-                        format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"),
+                        format!(
+                            "Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"
+                        ),
                     ));
                 }
             }
@@ -134,42 +185,72 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
 fn check_containers(list: Option<&Value>, field: &str, causes: &mut Vec<Cause>) {
     let Some(list) = list else { return };
     let Some(items) = list.as_array() else {
-        causes.push(cause("FieldValueInvalid", field, "Invalid value: must be a list".into()));
+        causes.push(cause(
+            "FieldValueInvalid",
+            field,
+            "Invalid value: must be a list".into(),
+        ));
         return;
     };
     if items.is_empty() {
         causes.push(cause("FieldValueRequired", field, "Required value".into()));
     }
     for (i, c) in items.iter().enumerate() {
-        if c.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
-            causes.push(cause("FieldValueRequired", &format!("{field}[{i}].name"), "Required value".into()));
+        if c.get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            causes.push(cause(
+                "FieldValueRequired",
+                &format!("{field}[{i}].name"),
+                "Required value".into(),
+            ));
         }
-        if c.get("image").and_then(Value::as_str).is_none_or(str::is_empty) {
-            causes.push(cause("FieldValueRequired", &format!("{field}[{i}].image"), "Required value".into()));
+        if c.get("image")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            causes.push(cause(
+                "FieldValueRequired",
+                &format!("{field}[{i}].image"),
+                "Required value".into(),
+            ));
         }
     }
 }
 
 /// Checks an update against the stored object: the immutable fields.
 pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
-    let name = new.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = new
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut causes = Vec::new();
     let mut immutable = |p: &str, field: &str| {
         let (o, n) = (old.pointer(p), new.pointer(p));
         if o != n {
             let shown = n.map(Value::to_string).unwrap_or_else(|| "null".into());
-            causes.push(cause("FieldValueInvalid", field, format!("Invalid value: {shown}: field is immutable")));
+            causes.push(cause(
+                "FieldValueInvalid",
+                field,
+                format!("Invalid value: {shown}: field is immutable"),
+            ));
         }
     };
     match (rt.group.as_str(), rt.kind.as_str()) {
-        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => immutable("/spec/selector", "spec.selector"),
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => {
+            immutable("/spec/selector", "spec.selector")
+        }
         ("batch", "Job") => {
             immutable("/spec/selector", "spec.selector");
             immutable("/spec/template", "spec.template");
             immutable("/spec/completions", "spec.completions");
         }
         ("", "Service") => {
-            let old_ip = old.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or_default();
+            let old_ip = old
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if !old_ip.is_empty() {
                 immutable("/spec/clusterIP", "spec.clusterIP");
             }
@@ -194,7 +275,9 @@ pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Result<()
                 ));
             }
         }
-        ("", "ConfigMap" | "Secret") if old.get("immutable").and_then(Value::as_bool) == Some(true) => {
+        ("", "ConfigMap" | "Secret")
+            if old.get("immutable").and_then(Value::as_bool) == Some(true) =>
+        {
             for field in ["data", "binaryData"] {
                 if old.get(field) != new.get(field) {
                     causes.push(cause(
@@ -233,7 +316,11 @@ mod tests {
 
     fn rt(group: &str, plural: &str) -> ResourceType {
         let r = Registry::new();
-        r.types().iter().find(|t| t.group == group && t.plural == plural).cloned().expect("type")
+        r.types()
+            .iter()
+            .find(|t| t.group == group && t.plural == plural)
+            .cloned()
+            .expect("type")
     }
 
     fn deploy(app: &str) -> Value {
@@ -243,7 +330,8 @@ mod tests {
 
     #[test]
     fn deployment_selector_change_is_immutable() {
-        let err = validate_update(&rt("apps", "deployments"), &deploy("a"), &deploy("b")).expect_err("immutable");
+        let err = validate_update(&rt("apps", "deployments"), &deploy("a"), &deploy("b"))
+            .expect_err("immutable");
         assert_eq!(err.code(), 422);
         assert!(err.to_string().contains("spec.selector"));
         assert!(err.to_string().contains("field is immutable"));
@@ -260,20 +348,34 @@ mod tests {
 
     #[test]
     fn missing_name_and_bad_labels_are_rejected() {
-        let err = validate_object(&rt("", "configmaps"), &json!({"metadata": {}})).expect_err("no name");
+        let err =
+            validate_object(&rt("", "configmaps"), &json!({"metadata": {}})).expect_err("no name");
         assert_eq!(err.code(), 422);
-        let err = validate_object(&rt("", "configmaps"), &json!({"metadata": {"name": "a", "labels": {"x": 1}}}))
-            .expect_err("bad label");
+        let err = validate_object(
+            &rt("", "configmaps"),
+            &json!({"metadata": {"name": "a", "labels": {"x": 1}}}),
+        )
+        .expect_err("bad label");
         assert_eq!(err.code(), 400);
-        let err = validate_object(&rt("", "configmaps"), &json!({"metadata": {"name": "Bad_Name"}})).expect_err("bad name");
+        let err = validate_object(
+            &rt("", "configmaps"),
+            &json!({"metadata": {"name": "Bad_Name"}}),
+        )
+        .expect_err("bad name");
         assert!(err.to_string().contains("RFC 1123"));
     }
 
     #[test]
     fn deployment_without_selector_or_image_is_invalid() {
         let mut d = deploy("a");
-        d["spec"].as_object_mut().expect("spec").shift_remove("selector");
-        d["spec"]["template"]["spec"]["containers"][0].as_object_mut().expect("c").shift_remove("image");
+        d["spec"]
+            .as_object_mut()
+            .expect("spec")
+            .shift_remove("selector");
+        d["spec"]["template"]["spec"]["containers"][0]
+            .as_object_mut()
+            .expect("c")
+            .shift_remove("image");
         let err = validate_object(&rt("apps", "deployments"), &d).expect_err("invalid");
         assert!(err.to_string().contains("spec.selector: Required value"));
         assert!(err.to_string().contains("containers[0].image"));
