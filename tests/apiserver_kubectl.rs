@@ -455,3 +455,62 @@ fn server_dry_run_persists_nothing() {
         rv
     );
 }
+
+#[test]
+fn everyday_commands_create_scale_label_and_client_side_apply_work() {
+    if !kubectl_available() {
+        return;
+    }
+    let c = Cluster::start();
+    // Typed generators send protobuf bodies.
+    c.ok(&["create", "namespace", "team"]);
+    c.ok(&[
+        "create",
+        "configmap",
+        "cfg",
+        "-n",
+        "team",
+        "--from-literal=a=b",
+    ]);
+    c.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "pw",
+        "-n",
+        "team",
+        "--from-literal=p=q",
+    ]);
+    assert_eq!(
+        c.ok(&["get", "cm", "cfg", "-n", "team", "-o", "jsonpath={.data.a}"]),
+        "b"
+    );
+    assert_eq!(
+        c.ok(&[
+            "get",
+            "secret",
+            "pw",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.data.p}"
+        ]),
+        "cQ=="
+    );
+    let f = c.file("deploy.yaml", DEPLOY);
+    let out = c.ok(&["apply", "-f", &f]);
+    assert!(out.contains("deployment.apps/web created"), "{out}");
+    c.ok(&["scale", "deploy", "web", "--replicas=3"]);
+    assert_eq!(
+        c.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "3"
+    );
+    c.ok(&["label", "deploy", "web", "tier=front"]);
+    assert_eq!(
+        c.ok(&["get", "deploy", "-l", "tier=front", "-o", "name"])
+            .trim(),
+        "deployment.apps/web"
+    );
+    let out = c.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
+    assert!(out.contains("successfully rolled out"), "{out}");
+}

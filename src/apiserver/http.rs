@@ -341,7 +341,11 @@ async fn handle(
 
 fn is_json_or_yaml(ct: &str) -> bool {
     let base = ct.split(';').next().unwrap_or_default().trim();
-    base.is_empty() || base == "application/json" || base == "application/yaml" || base == "*/*"
+    base.is_empty()
+        || base == "application/json"
+        || base == "application/yaml"
+        || base == "*/*"
+        || base == PROTOBUF
 }
 
 fn wants_table(headers: &HeaderMap) -> bool {
@@ -402,9 +406,18 @@ fn write_opts(q: &HashMap<String, String>, headers: &HeaderMap) -> WriteOpts {
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+fn parse_body(body: &[u8], headers: &HeaderMap) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ApiError::BadRequest("the request body is empty".into()));
+    }
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if ct.split(';').next().unwrap_or_default().trim() == PROTOBUF {
+        return super::protobuf::decode(body);
     }
     serde_json::from_slice(body)
         .or_else(|_| serde_yaml::from_slice(body))
@@ -434,6 +447,10 @@ fn dispatch(
             message: "the server could not find the requested resource".into(),
             target: Default::default(),
         });
+    }
+    if t.subresource.as_deref() == Some("scale") && rt.group == "apps" && rt.kind != "DaemonSet" {
+        let name = t.name.as_deref().unwrap_or_default();
+        return scale(s, rt, &ns, name, method, ptype, body, headers, q);
     }
     let status = match t.subresource.as_deref() {
         None => false,
@@ -494,11 +511,11 @@ fn dispatch(
             ))
         }
         ("POST", None) => {
-            let obj = parse_body(body)?;
+            let obj = parse_body(body, headers)?;
             Ok((StatusCode::CREATED, store.create(rt, &ns, obj, &opts)?))
         }
         ("PUT", Some(name)) => {
-            let obj = parse_body(body)?;
+            let obj = parse_body(body, headers)?;
             Ok((
                 StatusCode::OK,
                 store.update(rt, &ns, name, obj, status, &opts)?,
@@ -525,7 +542,7 @@ fn dispatch(
             let d: Value = if body.is_empty() {
                 json!({})
             } else {
-                parse_body(body)?
+                parse_body(body, headers)?
             };
             let prop = propagation(
                 q.get("propagationPolicy")
@@ -571,6 +588,87 @@ fn dispatch(
             "the server does not allow this method on the requested resource ({method})"
         ))),
     }
+}
+
+/// The `autoscaling/v1` Scale view of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let labels = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object);
+    let selector: Vec<String> = labels
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": obj.pointer("/metadata/name"), "namespace": obj.pointer("/metadata/namespace"),
+            "uid": obj.pointer("/metadata/uid"), "resourceVersion": obj.pointer("/metadata/resourceVersion"),
+            "creationTimestamp": obj.pointer("/metadata/creationTimestamp")},
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector.join(",")}})
+}
+
+/// GET, PUT and PATCH of the `scale` subresource of Deployments, StatefulSets and ReplicaSets.
+#[allow(clippy::too_many_arguments)]
+fn scale(
+    s: &Shared,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    method: &Method,
+    ptype: Option<PatchType>,
+    body: &[u8],
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Outcome {
+    let opts = &write_opts(q, headers);
+    let mut store = s.lock();
+    let current = store.get(rt, ns, name)?;
+    let mut sc = scale_of(&current);
+    match method.as_str() {
+        "GET" => return Ok((StatusCode::OK, sc)),
+        "PUT" => sc = parse_body(body, headers)?,
+        "PATCH" => {
+            let p: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+            match ptype {
+                Some(PatchType::Json) => super::patch::json_patch(&mut sc, &p)?,
+                Some(PatchType::Merge) | Some(PatchType::Strategic) => {
+                    super::patch::merge_patch(&mut sc, &p)
+                }
+                _ => {
+                    return Err(ApiError::UnsupportedMediaType(
+                        "unsupported patch type for scale".into(),
+                    ))
+                }
+            }
+        }
+        _ => {
+            return Err(ApiError::MethodNotAllowed(format!(
+                "{method} is not allowed on scale"
+            )))
+        }
+    }
+    let replicas = sc
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Scale",
+                "autoscaling",
+                name,
+                vec![super::error::Cause {
+                    reason: "FieldValueRequired".into(),
+                    field: "spec.replicas".into(),
+                    message: "Required value".into(),
+                }],
+            )
+        })?;
+    let patch = serde_json::to_vec(&json!({"spec": {"replicas": replicas}})).unwrap_or_default();
+    let (updated, _) = store.patch(rt, ns, name, PatchType::Merge, &patch, false, opts)?;
+    Ok((StatusCode::OK, scale_of(&updated)))
 }
 
 fn propagation(p: Option<&str>) -> Propagation {
