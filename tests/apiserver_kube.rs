@@ -822,3 +822,41 @@ fn dechunk(body: &str) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn data_dir_keeps_objects_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = Options {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..quiet()
+    };
+    let (s, client) = server(opts.clone()).await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let created = api
+        .patch(
+            "kept",
+            &PatchParams::apply("t"),
+            &Patch::Apply(cm("kept", json!({"k": "v"}), json!({}))),
+        )
+        .await
+        .expect("apply");
+    s.save().expect("save");
+    drop(s);
+    let (_s2, client) = server(opts).await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let got = api.get("kept").await.expect("restored");
+    assert_eq!(got.metadata.uid, created.metadata.uid);
+    assert_eq!(got.data.expect("data")["k"], "v");
+    let again = api
+        .patch(
+            "kept",
+            &PatchParams::apply("t"),
+            &Patch::Apply(cm("kept", json!({"k": "v"}), json!({}))),
+        )
+        .await
+        .expect("reapply");
+    assert_eq!(
+        again.metadata.resource_version,
+        created.metadata.resource_version
+    );
+}

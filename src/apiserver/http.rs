@@ -73,6 +73,9 @@ impl Shared {
     }
 }
 
+/// The largest request body accepted (kube-apiserver allows 3 MiB objects; CRDs can be big).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
 /// The router of the whole server.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -85,6 +88,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
         .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared)
 }
 
