@@ -13,6 +13,7 @@
 //! ```
 
 pub mod controllers;
+pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod http;

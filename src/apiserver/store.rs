@@ -527,6 +527,7 @@ impl Store {
         mut new: Value,
         opts: &WriteOpts,
     ) -> Result<Value, ApiError> {
+        super::defaults::apply_defaults(rt, &mut new);
         validate_object(rt, &new)?;
         if let Some(old) = &old {
             validate_update(rt, old, &new)?;
