@@ -363,6 +363,15 @@ async fn crd_registers_resources_in_discovery_and_custom_resources_work() {
     assert!(discovery
         .resolve_gvk(&GroupVersionKind::gvk("apps", "v1", "Deployment"))
         .is_some());
+    let aggregated = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .expect("aggregated discovery");
+    let (ar, caps) = aggregated
+        .resolve_gvk(&GroupVersionKind::gvk("example.com", "v1", "Widget"))
+        .expect("Widget in aggregated discovery");
+    assert_eq!(ar.plural, "widgets");
+    assert_eq!(caps.scope, kube::discovery::Scope::Namespaced);
 
     widgets
         .patch("w1", &PatchParams::apply("t"), &Patch::Apply(w))
@@ -384,10 +393,24 @@ async fn crd_registers_resources_in_discovery_and_custom_resources_work() {
         .expect("delete crd");
     let err = api_error(widgets.get("w1").await.expect_err("gone with its crd"));
     assert_eq!(err.code, 404);
-    let discovery = Discovery::new(client).run().await.expect("discovery");
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .expect("discovery");
     assert!(discovery
         .resolve_gvk(&GroupVersionKind::gvk("example.com", "v1", "Widget"))
         .is_none());
+    let aggregated = Discovery::new(client)
+        .run_aggregated()
+        .await
+        .expect("aggregated discovery");
+    assert!(aggregated
+        .resolve_gvk(&GroupVersionKind::gvk("example.com", "v1", "Widget"))
+        .is_none());
+    let (ar, _) = aggregated
+        .resolve_gvk(&GroupVersionKind::gvk("apps", "v1", "Deployment"))
+        .expect("deployments");
+    assert_eq!(ar.plural, "deployments");
 }
 
 #[tokio::test]

@@ -263,6 +263,16 @@ async fn handle(
     }
     let t = match route {
         Route::Resource(t) => t,
+        Route::ApiVersions | Route::GroupList if wants_aggregated(&headers) => {
+            let doc = discovery::aggregated(&s.lock().registry, route == Route::ApiVersions);
+            let body = serde_json::to_vec(&doc).unwrap_or_default();
+            return (
+                StatusCode::OK,
+                [("content-type", discovery::AGGREGATED_V2)],
+                body,
+            )
+                .into_response();
+        }
         other => {
             let store = s.lock();
             return match discovery::serve(&store.registry, &other) {
@@ -350,6 +360,22 @@ fn is_json_or_yaml(ct: &str) -> bool {
         || base == "application/yaml"
         || base == "*/*"
         || base == PROTOBUF
+}
+
+/// Whether the client prefers aggregated discovery v2 (listed before plain JSON).
+fn wants_aggregated(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("g=apidiscovery.k8s.io") && first.contains("v=v2;"))
+        || accept.split(',').any(|a| {
+            a.trim()
+                .starts_with("application/json;g=apidiscovery.k8s.io;v=v2;")
+        })
 }
 
 fn wants_table(headers: &HeaderMap) -> bool {
