@@ -807,13 +807,17 @@ fn watch(
                         Ok(ev) => ev,
                         Err(_) => return,
                     };
-                    if ev.rv <= start.start_rv || ev.group != rt.group || ev.plural != rt.plural {
+                    if ev.rv <= start.start_rv {
+                        continue;
+                    }
+                    // Bookmarks may carry any later version: nothing of ours happened in between.
+                    last_rv = ev.rv;
+                    if ev.group != rt.group || ev.plural != rt.plural {
                         continue;
                     }
                     if scope.as_deref().is_some_and(|n| n != ev.namespace) {
                         continue;
                     }
-                    last_rv = ev.rv;
                     if !(lo.labels.matches(&ev.object) && lo.fields.matches(&ev.object)) {
                         continue;
                     }

@@ -602,6 +602,13 @@ impl Store {
                 ));
             }
         }
+        let established = crd
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.get("type").and_then(Value::as_str) == Some("Established"))
+            });
         let now = now_rfc3339();
         let stored: Vec<Value> = crd
             .pointer("/spec/versions")
@@ -613,15 +620,38 @@ impl Store {
                     .collect()
             })
             .unwrap_or_default();
+        // storedVersions only grows (objects may still be stored in an old version).
+        let mut stored_all: Vec<Value> = crd
+            .pointer("/status/storedVersions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for v in stored {
+            if !stored_all.contains(&v) {
+                stored_all.push(v);
+            }
+        }
+        let stored = stored_all;
         let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
         let cond = |ty: &str, reason: &str, msg: &str| json!({"type": ty, "status": "True", "lastTransitionTime": now, "reason": reason, "message": msg});
+        let conditions = if established {
+            crd.pointer("/status/conditions")
+                .cloned()
+                .unwrap_or(Value::Null)
+        } else {
+            json!([
+                cond("NamesAccepted", "NoConflicts", "no conflicts found"),
+                cond(
+                    "Established",
+                    "InitialNamesAccepted",
+                    "the initial names have been accepted"
+                ),
+            ])
+        };
         crd["status"] = json!({
             "acceptedNames": names,
             "storedVersions": stored,
-            "conditions": [
-                cond("NamesAccepted", "NoConflicts", "no conflicts found"),
-                cond("Established", "InitialNamesAccepted", "the initial names have been accepted"),
-            ],
+            "conditions": conditions,
         });
         Ok(())
     }
@@ -926,9 +956,18 @@ impl Store {
                 self.emit(EventType::Modified, &key, new);
             }
             if is_ns {
+                let marked = self
+                    .objects
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| old.clone());
                 self.delete_namespace_contents(name);
                 if let Some(gone) = self.try_finish_namespace(name) {
                     return Ok(Deleted::Gone(gone));
+                }
+                if !self.objects.contains_key(&key) {
+                    // Emptied and removed while its contents were deleted.
+                    return Ok(Deleted::Gone(marked));
                 }
             }
             let cur = self.objects.get(&key).cloned().unwrap_or(old);
