@@ -883,3 +883,114 @@ async fn data_dir_keeps_objects_across_restarts() {
         created.metadata.resource_version
     );
 }
+
+#[tokio::test]
+async fn patch_types_strategic_json_and_merge_behave_like_kube_apiserver() {
+    let (_s, client) = server(quiet()).await;
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let mut d = deploy("web", "web", 1);
+    d["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .expect("containers")
+        .push(json!({"name": "side", "image": "busybox:1"}));
+    deploys
+        .patch("web", &PatchParams::apply("t"), &Patch::Apply(d))
+        .await
+        .expect("apply");
+    // Strategic merge: containers merge by name.
+    let p = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2"}]}}}});
+    let out = deploys
+        .patch("web", &PatchParams::default(), &Patch::Strategic(p))
+        .await
+        .expect("strategic");
+    let cs = out.spec.template.spec.expect("pod spec").containers;
+    assert_eq!(cs.len(), 2);
+    assert_eq!(cs[0].image.as_deref(), Some("nginx:2"));
+    let mf = out.metadata.managed_fields.expect("managedFields");
+    assert!(
+        mf.iter().any(|e| e.operation.as_deref() == Some("Update")),
+        "patch recorded as Update"
+    );
+    // JSON patch (sent raw: kube's Patch::Json needs an extra feature).
+    let body =
+        serde_json::to_vec(&json!([{"op": "replace", "path": "/spec/replicas", "value": 4}]))
+            .expect("json");
+    let req = axum::http::Request::patch("/apis/apps/v1/namespaces/default/deployments/web")
+        .header("content-type", "application/json-patch+json")
+        .body(body)
+        .expect("request");
+    let out: Deployment = client.request(req).await.expect("json patch");
+    assert_eq!(out.spec.replicas, Some(4));
+    // Merge patch replaces lists wholesale.
+    let p =
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "only", "image": "x:1"}]}}}});
+    let out = deploys
+        .patch("web", &PatchParams::default(), &Patch::Merge(p))
+        .await
+        .expect("merge");
+    assert_eq!(
+        out.spec.template.spec.expect("pod spec").containers.len(),
+        1
+    );
+
+    // Custom resources do not take strategic merge patches.
+    let crds: Api<DynamicObject> = Api::all_with(
+        client.clone(),
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        ),
+    );
+    let crd: Value = serde_json::from_str(WIDGET_CRD).expect("crd json");
+    crds.patch(
+        "widgets.example.com",
+        &PatchParams::apply("t"),
+        &Patch::Apply(crd),
+    )
+    .await
+    .expect("crd");
+    let widgets: Api<DynamicObject> = Api::namespaced_with(client, "default", &widget_resource());
+    let w = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"n": 1}});
+    widgets
+        .patch("w", &PatchParams::apply("t"), &Patch::Apply(w))
+        .await
+        .expect("cr");
+    let err = api_error(
+        widgets
+            .patch(
+                "w",
+                &PatchParams::default(),
+                &Patch::Strategic(json!({"spec": {"n": 2}})),
+            )
+            .await
+            .expect_err("415"),
+    );
+    assert_eq!(err.code, 415);
+    let out = widgets
+        .patch(
+            "w",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"n": 2}})),
+        )
+        .await
+        .expect("merge");
+    assert_eq!(out.data["spec"]["n"], 2);
+    assert_eq!(
+        out.metadata.generation,
+        Some(2),
+        "custom resources bump generation on spec changes"
+    );
+}
+
+#[tokio::test]
+async fn latency_option_delays_api_requests() {
+    let (_s, client) = server(Options {
+        latency: Duration::from_millis(150),
+        ..quiet()
+    })
+    .await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let start = std::time::Instant::now();
+    api.list(&ListParams::default()).await.expect("list");
+    assert!(start.elapsed() >= Duration::from_millis(150));
+}
