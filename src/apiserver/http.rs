@@ -724,6 +724,15 @@ fn watch(
     headers: &HeaderMap,
 ) -> Response {
     let table = wants_table(headers);
+    let mut q = q;
+    if let Some(name) = &t.name {
+        // `GET .../<name>?watch=1` watches that one object.
+        let sel = match q.get("fieldSelector").filter(|f| !f.is_empty()) {
+            Some(f) => format!("{f},metadata.name={name}"),
+            None => format!("metadata.name={name}"),
+        };
+        q.insert("fieldSelector".into(), sel);
+    }
     let lo = match list_opts(&q) {
         Ok(lo) => lo,
         Err(e) => return error_response(&e),
