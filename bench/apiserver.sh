@@ -20,3 +20,10 @@ done
 url=$(sed -n 's/^ready //p' "$out")
 [ -n "$url" ] || { echo "server did not start" >&2; exit 1; }
 target/release/examples/apiserver_bench "$url" "$requests" "$concurrency" "$objects"
+# Server CPU time (user+system clock ticks) spent on the run: a number that does not depend
+# on what else shares the machine.
+read -r -a stat < "/proc/$pid/stat"
+ticks=$(( ${stat[13]} + ${stat[14]} ))
+hz=$(getconf CLK_TCK)
+awk -v t="$ticks" -v hz="$hz" -v n="$requests" 'BEGIN {
+  cpu = t / hz; printf "server CPU: %.2fs for %d requests = %.0f us/request (%.0f req/s per core)\n", cpu, n, cpu * 1e6 / n, n / cpu }'
