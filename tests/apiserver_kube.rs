@@ -745,7 +745,7 @@ async fn simulated_controllers_roll_out_fail_on_request_and_complete_jobs() {
         Some("ProgressDeadlineExceeded")
     );
 
-    let jobs: Api<Job> = Api::namespaced(client, "default");
+    let jobs: Api<Job> = Api::namespaced(client.clone(), "default");
     let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
         "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}});
     jobs.patch("j", &pp, &Patch::Apply(job)).await.expect("job");
@@ -764,6 +764,23 @@ async fn simulated_controllers_roll_out_fail_on_request_and_complete_jobs() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(done, "job completed");
+
+    // The service account controller gives every namespace a `default` ServiceAccount.
+    let nss: Api<Namespace> = Api::all(client.clone());
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    nss.patch("team", &pp, &Patch::Apply(ns))
+        .await
+        .expect("namespace");
+    let sas: Api<k8s_openapi::api::core::v1::ServiceAccount> = Api::namespaced(client, "team");
+    let mut found = false;
+    for _ in 0..100 {
+        if sas.get_opt("default").await.expect("get sa").is_some() {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(found, "default service account created");
 }
 
 #[tokio::test]
