@@ -1011,3 +1011,45 @@ async fn latency_option_delays_api_requests() {
     api.list(&ListParams::default()).await.expect("list");
     assert!(start.elapsed() >= Duration::from_millis(150));
 }
+
+#[tokio::test]
+async fn streaming_list_sends_initial_objects_then_an_end_bookmark() {
+    let (_s, client) = server(quiet()).await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    for n in ["a", "b"] {
+        api.patch(
+            n,
+            &PatchParams::apply("t"),
+            &Patch::Apply(cm(n, json!({}), json!({}))),
+        )
+        .await
+        .expect("apply");
+    }
+    let mut stream = api
+        .watch(&WatchParams::streaming_lists(), "0")
+        .await
+        .expect("watch")
+        .boxed();
+    let mut added = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+            .await
+            .expect("in time")
+            .expect("ok");
+        match ev.expect("open") {
+            WatchEvent::Added(c) => added.push(c.metadata.name.expect("name")),
+            WatchEvent::Bookmark(b) => {
+                assert_eq!(
+                    b.metadata
+                        .annotations
+                        .get("k8s.io/initial-events-end")
+                        .map(String::as_str),
+                    Some("true")
+                );
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(added, ["a", "b"]);
+}
