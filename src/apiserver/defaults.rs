@@ -5,6 +5,7 @@
 //! Defaults only fill what is missing; they never change a value that is set.
 
 use super::registry::ResourceType;
+use base64::Engine;
 use serde_json::{json, Map, Value};
 
 fn set_default(m: &mut Map<String, Value>, key: &str, v: Value) {
@@ -87,6 +88,25 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
         ("", "Secret") => {
             if let Some(m) = obj.as_object_mut() {
                 set_default(m, "type", json!("Opaque"));
+                // stringData is write-only: it is merged into data (base64) and dropped.
+                let convertible = m
+                    .get("stringData")
+                    .and_then(Value::as_object)
+                    .is_some_and(|sd| sd.values().all(Value::is_string));
+                if let Some(Value::Object(sd)) =
+                    convertible.then(|| m.shift_remove("stringData")).flatten()
+                {
+                    let data = m.entry("data").or_insert_with(|| json!({}));
+                    if let Some(d) = data.as_object_mut() {
+                        for (k, v) in sd {
+                            let text = v.as_str().unwrap_or_default().to_string();
+                            d.insert(
+                                k,
+                                json!(base64::engine::general_purpose::STANDARD.encode(text)),
+                            );
+                        }
+                    }
+                }
             }
         }
         ("", "Service") => {
@@ -228,6 +248,16 @@ mod tests {
         assert_eq!(image_pull_policy("nginx:latest"), "Always");
         assert_eq!(image_pull_policy("registry:5000/nginx"), "Always");
         assert_eq!(image_pull_policy("registry:5000/nginx:1.2"), "IfNotPresent");
+    }
+
+    #[test]
+    fn secret_string_data_moves_into_base64_data() {
+        let mut s = json!({"data": {"a": "eA=="}, "stringData": {"b": "hello"}});
+        apply_defaults(&rt("", "secrets"), &mut s);
+        assert_eq!(
+            s,
+            json!({"data": {"a": "eA==", "b": "aGVsbG8="}, "type": "Opaque"})
+        );
     }
 
     #[test]

@@ -135,6 +135,21 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
             );
         }
         ("", "ConfigMap" | "Secret") => {
+            if rt.kind == "Secret" {
+                use base64::Engine;
+                let data = obj.get("data").and_then(Value::as_object);
+                for (k, v) in data.into_iter().flatten() {
+                    let text = v.as_str().unwrap_or_default();
+                    if base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .is_err()
+                    {
+                        return Err(ApiError::BadRequest(format!(
+                            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data in data.{k}"
+                        )));
+                    }
+                }
+            }
             for field in ["data", "binaryData", "stringData"] {
                 if let Some(d) = obj.get(field) {
                     let ok = d.is_null()
@@ -363,6 +378,19 @@ mod tests {
         )
         .expect_err("bad name");
         assert!(err.to_string().contains("RFC 1123"));
+    }
+
+    #[test]
+    fn secret_data_must_be_base64() {
+        let ok = json!({"metadata": {"name": "s"}, "data": {"a": "aGk="}});
+        assert!(validate_object(&rt("", "secrets"), &ok).is_ok());
+        let bad = json!({"metadata": {"name": "s"}, "data": {"a": "not base64!"}});
+        assert_eq!(
+            validate_object(&rt("", "secrets"), &bad)
+                .expect_err("bad")
+                .code(),
+            400
+        );
     }
 
     #[test]
