@@ -513,4 +513,14 @@ fn everyday_commands_create_scale_label_and_client_side_apply_work() {
     );
     let out = c.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
     assert!(out.contains("successfully rolled out"), "{out}");
+    // kubectl asks for strict field validation: a typo is an error, as on a real cluster.
+    let typo = c.file(
+        "typo.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndta: {a: b}\n",
+    );
+    let err = c.fails(&["apply", "--server-side", "-f", &typo]);
+    assert!(
+        err.contains("strict decoding error: unknown field \"dta\""),
+        "{err}"
+    );
 }

@@ -433,6 +433,7 @@ fn write_opts(q: &HashMap<String, String>, headers: &HeaderMap) -> WriteOpts {
         manager_given: given.is_some(),
         manager,
         force: q.get("force").is_some_and(|f| f == "true" || f == "1"),
+        strict: q.get("fieldValidation").is_some_and(|f| f == "Strict"),
     }
 }
 

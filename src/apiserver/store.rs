@@ -56,6 +56,8 @@ pub struct WriteOpts {
     /// Whether `fieldManager` was given explicitly (apply requires it).
     pub manager_given: bool,
     pub force: bool,
+    /// `fieldValidation=Strict`: unknown fields are an error.
+    pub strict: bool,
 }
 
 /// How dependents are treated on delete.
@@ -527,6 +529,30 @@ impl Store {
         mut new: Value,
         opts: &WriteOpts,
     ) -> Result<Value, ApiError> {
+        let unknown = super::validate::unknown_fields(rt, &new);
+        if !unknown.is_empty() {
+            if opts.strict {
+                return Err(super::validate::strict_error(rt, &unknown));
+            }
+            // Like decoding into the typed object: undeclared fields are dropped.
+            for f in &unknown {
+                match f.strip_prefix("metadata.") {
+                    Some(mf) => {
+                        meta_mut(&mut new).shift_remove(mf);
+                    }
+                    None => {
+                        if let Some(m) = new.as_object_mut() {
+                            m.shift_remove(f);
+                        }
+                    }
+                }
+            }
+            let mut entries = ssa::read_managed(&new);
+            for e in entries.iter_mut() {
+                e.fields.retain(|p| ssa::get_at(&new, p).is_some());
+            }
+            ssa::write_managed(&mut new, &entries);
+        }
         super::defaults::apply_defaults(rt, &mut new);
         validate_object(rt, &new)?;
         if let Some(old) = &old {
@@ -1664,6 +1690,29 @@ mod tests {
             fresh.watch(&t, None, Some(1)),
             Err(ApiError::Gone(_))
         ));
+    }
+
+    #[test]
+    fn unknown_fields_fail_strict_writes_and_are_dropped_otherwise() {
+        let mut s = store();
+        let t = rt(&s, "", "configmaps");
+        let mut c = cm("a", "1");
+        c["spec"] = json!({"x": 1});
+        let strict = WriteOpts {
+            strict: true,
+            ..opts("t")
+        };
+        let err = s
+            .create(&t, "default", c.clone(), &strict)
+            .expect_err("strict");
+        assert_eq!(err.code(), 400);
+        assert!(err.to_string().contains("unknown field \"spec\""));
+        let o = s.create(&t, "default", c, &opts("t")).expect("lenient");
+        assert!(o.get("spec").is_none());
+        let owned = ssa::read_managed(&o);
+        assert!(owned
+            .iter()
+            .all(|e| e.fields.iter().all(|p| p[0] != "f:spec")));
     }
 
     #[test]

@@ -323,6 +323,99 @@ pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Result<()
     }
 }
 
+/// The top-level fields a built-in kind declares (besides apiVersion, kind and metadata);
+/// `None` for kinds not checked (custom resources, events).
+fn known_top_level(rt: &ResourceType) -> Option<&'static [&'static str]> {
+    if rt.custom {
+        return None;
+    }
+    Some(match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "ConfigMap") => &["data", "binaryData", "immutable"],
+        ("", "Secret") => &["data", "stringData", "type", "immutable"],
+        ("", "ServiceAccount") => &[
+            "secrets",
+            "imagePullSecrets",
+            "automountServiceAccountToken",
+        ],
+        ("", "Endpoints") => &["subsets"],
+        ("", "Event") | ("events.k8s.io", "Event") => return None,
+        ("rbac.authorization.k8s.io", "Role") => &["rules"],
+        ("rbac.authorization.k8s.io", "ClusterRole") => &["rules", "aggregationRule"],
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            &["subjects", "roleRef"]
+        }
+        ("storage.k8s.io", "StorageClass") => &[
+            "provisioner",
+            "parameters",
+            "reclaimPolicy",
+            "mountOptions",
+            "allowVolumeExpansion",
+            "volumeBindingMode",
+            "allowedTopologies",
+        ],
+        ("admissionregistration.k8s.io", _) => &["webhooks"],
+        _ => &["spec", "status"],
+    })
+}
+
+const KNOWN_METADATA: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Fields of a built-in object that its schema does not declare (top level and metadata), as
+/// `fieldValidation=Strict` reports them. Deeper levels are not checked (no schemas).
+pub fn unknown_fields(rt: &ResourceType, obj: &Value) -> Vec<String> {
+    let Some(known) = known_top_level(rt) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(m) = obj.as_object() {
+        for k in m.keys() {
+            if !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
+                && !known.contains(&k.as_str())
+            {
+                out.push(k.clone());
+            }
+        }
+    }
+    if let Some(meta) = obj.get("metadata").and_then(Value::as_object) {
+        for k in meta.keys() {
+            if !KNOWN_METADATA.contains(&k.as_str()) {
+                out.push(format!("metadata.{k}"));
+            }
+        }
+    }
+    out
+}
+
+/// The error of `fieldValidation=Strict` for unknown fields.
+pub fn strict_error(rt: &ResourceType, unknown: &[String]) -> ApiError {
+    let fields: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    ApiError::BadRequest(format!(
+        "{kind} in version \"{v}\" cannot be handled as a {kind}: strict decoding error: {}",
+        fields.join(", "),
+        kind = rt.kind,
+        v = rt.version
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +483,23 @@ mod tests {
                 .expect_err("bad")
                 .code(),
             400
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_and_metadata_fields_are_reported() {
+        let o = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labelz": {}},
+            "data": {}, "spec": {}});
+        assert_eq!(
+            unknown_fields(&rt("", "configmaps"), &o),
+            ["spec", "metadata.labelz"]
+        );
+        let d = json!({"metadata": {"name": "d"}, "spec": {"anything": 1}, "status": {}});
+        assert!(unknown_fields(&rt("apps", "deployments"), &d).is_empty());
+        let e = strict_error(&rt("", "configmaps"), &["spec".to_string()]);
+        assert_eq!(
+            e.to_string(),
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"spec\""
         );
     }
 
