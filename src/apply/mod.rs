@@ -14,6 +14,8 @@
 
 pub mod changeset;
 pub mod diff;
+pub mod discovery;
+pub mod engine;
 pub mod error;
 pub mod health;
 pub mod inventory;
@@ -23,6 +25,7 @@ pub mod plan;
 pub mod policy;
 
 pub use changeset::{Action, Change, ChangeSet, Summary};
+pub use engine::{Engine, Options, Report};
 pub use error::{Error, Result};
 pub use object::ObjRef;
 pub use policy::Owner;
