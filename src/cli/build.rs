@@ -24,7 +24,13 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs) -> Result<i32> {
     let opts = BuildOptions {
-        reorder: args.reorder.as_deref().map(|r| if r == "none" { Reorder::None } else { Reorder::Legacy }),
+        reorder: args.reorder.as_deref().map(|r| {
+            if r == "none" {
+                Reorder::None
+            } else {
+                Reorder::Legacy
+            }
+        }),
         load_restriction: if args.load_restrictor.as_deref() == Some("LoadRestrictionsNone") {
             LoadRestriction::None
         } else {
