@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Normalizes a desired object in place: removes `status` (kept on CRDs, as Flux does), a null
-/// `metadata.creationTimestamp`, and fills in the default `protocol: TCP` on container and
-/// Service ports.
+/// `metadata.creationTimestamp`, folds a Secret's `stringData` into base64 `data` (the API server
+/// stores it that way, so comparing against live needs the same form), and fills in the default
+/// `protocol: TCP` on container and Service ports.
 pub fn normalize(obj: &mut Value) {
     let kind = obj
         .get("kind")
@@ -26,6 +27,9 @@ pub fn normalize(obj: &mut Value) {
     };
     if kind != "CustomResourceDefinition" {
         root.remove("status");
+    }
+    if kind == "Secret" {
+        fold_string_data(root);
     }
     if let Some(meta) = root.get_mut("metadata").and_then(Value::as_object_mut) {
         if meta.get("creationTimestamp").is_some_and(Value::is_null) {
@@ -49,6 +53,32 @@ pub fn normalize(obj: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+fn fold_string_data(secret: &mut Map<String, Value>) {
+    use base64::Engine as _;
+    let Some(Value::Object(string_data)) = secret.remove("stringData") else {
+        return;
+    };
+    let data = secret
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if data.is_null() {
+        *data = Value::Object(Map::new());
+    }
+    let Some(data) = data.as_object_mut() else {
+        return;
+    };
+    for (k, v) in string_data {
+        let text = match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        data.insert(
+            k,
+            Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+        );
     }
 }
 
@@ -178,6 +208,17 @@ mod tests {
         let mut crd = json!({"kind":"CustomResourceDefinition","status":{"storedVersions":["v1"]}});
         normalize(&mut crd);
         assert!(crd.get("status").is_some());
+    }
+
+    #[test]
+    fn folds_secret_string_data_into_base64_data() {
+        let mut s =
+            json!({"kind":"Secret","data":{"a":"eA=="},"stringData":{"b":"hunter2","a":"y"}});
+        normalize(&mut s);
+        assert_eq!(
+            s,
+            json!({"kind":"Secret","data":{"a":"eQ==","b":"aHVudGVyMg=="}})
+        );
     }
 
     #[test]
