@@ -2,6 +2,7 @@
 //! (`build`), the YAML model it works on (`yaml`), and the command-line front end (`cli`).
 #![forbid(unsafe_code)]
 
+pub mod apiserver;
 pub mod apply;
 pub mod build;
 pub mod cli;

@@ -7,11 +7,18 @@ use crate::yaml;
 pub enum Error {
     /// A file or directory could not be read.
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 
     /// A file is not valid YAML.
     #[error("{file}:{line}: invalid YAML: {message}")]
-    Yaml { file: String, line: usize, message: String },
+    Yaml {
+        file: String,
+        line: usize,
+        message: String,
+    },
 
     /// A kustomization file could not be decoded (unknown field, wrong type, ...).
     #[error("{file}: invalid Kustomization: {message}")]
@@ -19,11 +26,21 @@ pub enum Error {
 
     /// A path outside the kustomization root was referenced (kustomize's root-only load restriction).
     #[error("{file}: security; file '{path}' is not in or below '{root}'")]
-    Restricted { file: String, path: String, root: String },
+    Restricted {
+        file: String,
+        path: String,
+        root: String,
+    },
 
     /// A base or component refers back to a directory already being built.
-    #[error("{file}: cycle detected: candidate root '{candidate}' contains visited root '{visited}'")]
-    Cycle { file: String, candidate: String, visited: String },
+    #[error(
+        "{file}: cycle detected: candidate root '{candidate}' contains visited root '{visited}'"
+    )]
+    Cycle {
+        file: String,
+        candidate: String,
+        visited: String,
+    },
 
     /// Anything else that is wrong with the input. `context` names the file, field and/or object.
     #[error("{context}: {message}")]
@@ -35,7 +52,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A generic input error with its context (file, field, `Kind/ns/name`).
     pub fn invalid(context: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::Invalid { context: context.into(), message: message.into() }
+        Error::Invalid {
+            context: context.into(),
+            message: message.into(),
+        }
     }
 
     /// Turns a YAML parse error into one naming the file.
@@ -53,10 +73,14 @@ impl Error {
     pub fn context(self, ctx: impl Into<String>) -> Error {
         let ctx = ctx.into();
         match self {
-            Error::Invalid { context, message } => {
-                Error::Invalid { context: format!("{ctx}: {context}"), message }
-            }
-            other => Error::Invalid { context: ctx, message: other.to_string() },
+            Error::Invalid { context, message } => Error::Invalid {
+                context: format!("{ctx}: {context}"),
+                message,
+            },
+            other => Error::Invalid {
+                context: ctx,
+                message: other.to_string(),
+            },
         }
     }
 }

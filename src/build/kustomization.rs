@@ -81,7 +81,11 @@ impl Kustomization {
         self.resources.extend(bases);
         let tags = std::mem::take(&mut self.image_tags);
         self.images.extend(tags);
-        for g in self.config_map_generator.iter_mut().chain(self.secret_generator.iter_mut()) {
+        for g in self
+            .config_map_generator
+            .iter_mut()
+            .chain(self.secret_generator.iter_mut())
+        {
             if let Some(env) = g.env.take() {
                 if !env.is_empty() {
                     g.envs.push(env);

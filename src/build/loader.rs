@@ -25,10 +25,15 @@ pub struct Loader {
 
 impl Loader {
     pub fn new(root: &Path, kfile: String, restriction: LoadRestriction) -> Result<Loader> {
-        let root = root
-            .canonicalize()
-            .map_err(|e| Error::Io { path: root.display().to_string(), source: e })?;
-        Ok(Loader { root, kfile, restriction })
+        let root = root.canonicalize().map_err(|e| Error::Io {
+            path: root.display().to_string(),
+            source: e,
+        })?;
+        Ok(Loader {
+            root,
+            kfile,
+            restriction,
+        })
     }
 
     /// Resolves `rel` against the root (no restriction check).
@@ -56,14 +61,19 @@ impl Loader {
     /// Reads a file as bytes, after the restriction check.
     pub fn read_bytes(&self, rel: &str) -> Result<Vec<u8>> {
         let p = self.check_file(rel)?;
-        std::fs::read(&p).map_err(|e| Error::Io { path: p.display().to_string(), source: e })
+        std::fs::read(&p).map_err(|e| Error::Io {
+            path: p.display().to_string(),
+            source: e,
+        })
     }
 
     /// Reads a file as UTF-8 text, after the restriction check.
     pub fn read_text(&self, rel: &str) -> Result<String> {
         let p = self.check_file(rel)?;
-        std::fs::read_to_string(&p)
-            .map_err(|e| Error::Io { path: p.display().to_string(), source: e })
+        std::fs::read_to_string(&p).map_err(|e| Error::Io {
+            path: p.display().to_string(),
+            source: e,
+        })
     }
 
     /// A path relative to the current directory for messages, when possible.

@@ -22,7 +22,11 @@ impl Gvk {
             Some((g, v)) => (g.to_string(), v.to_string()),
             None => (String::new(), api_version.to_string()),
         };
-        Gvk { group, version, kind: kind.to_string() }
+        Gvk {
+            group,
+            version,
+            kind: kind.to_string(),
+        }
     }
 
     pub fn api_version(&self) -> String {
@@ -42,10 +46,22 @@ impl Gvk {
 /// The 36 (apiVersion, kind) pairs kustomize v5.5 treats as cluster-scoped (from its embedded
 /// Kubernetes v1.21.2 schema). Anything else, custom resources included, is namespaced.
 pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
-    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"),
+    (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "ValidatingWebhookConfiguration",
+    ),
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
     ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"),
     ("apiregistration.k8s.io/v1", "APIService"),
@@ -53,7 +69,10 @@ pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("certificates.k8s.io/v1", "CertificateSigningRequest"),
     ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"),
     ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"),
-    ("flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration"),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "PriorityLevelConfiguration",
+    ),
     ("networking.k8s.io/v1", "IngressClass"),
     ("networking.k8s.io/v1beta1", "IngressClass"),
     ("node.k8s.io/v1", "RuntimeClass"),
@@ -81,7 +100,9 @@ pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
 ];
 
 pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
-    CLUSTER_SCOPED.iter().any(|(a, k)| *a == api_version && *k == kind)
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(a, k)| *a == api_version && *k == kind)
 }
 
 /// A resource id: GVK, name and namespace as written (`""` when absent).
@@ -123,9 +144,20 @@ impl ResId {
 
     /// kustomize's spelling, used in its error messages: `ConfigMap.v1.[noGrp]/name.[noNs]`.
     pub fn kustomize_string(&self) -> String {
-        let g = if self.gvk.group.is_empty() { "[noGrp]" } else { &self.gvk.group };
-        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        format!("{}.{}.{}/{}.{}", self.gvk.kind, self.gvk.version, g, self.name, ns)
+        let g = if self.gvk.group.is_empty() {
+            "[noGrp]"
+        } else {
+            &self.gvk.group
+        };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        format!(
+            "{}.{}.{}/{}.{}",
+            self.gvk.kind, self.gvk.version, g, self.name, ns
+        )
     }
 }
 
@@ -201,7 +233,11 @@ impl Resource {
 
     /// The current id.
     pub fn id(&self) -> ResId {
-        ResId { gvk: self.gvk(), name: self.name().to_string(), namespace: self.namespace().to_string() }
+        ResId {
+            gvk: self.gvk(),
+            name: self.name().to_string(),
+            namespace: self.namespace().to_string(),
+        }
     }
 
     /// The original id: the first in the history, or the current one.
@@ -229,25 +265,35 @@ impl Resource {
 
     /// Renames the object (does not touch the history; call `store_prev_id` first).
     pub fn set_name(&mut self, name: &str) {
-        self.obj.ensure_map(&["metadata"]).insert("name".into(), Value::str(name));
+        self.obj
+            .ensure_map(&["metadata"])
+            .insert("name".into(), Value::str(name));
     }
 
     /// Sets `metadata.namespace` (does not touch the history).
     pub fn set_namespace(&mut self, ns: &str) {
-        self.obj.ensure_map(&["metadata"]).insert("namespace".into(), Value::str(ns));
+        self.obj
+            .ensure_map(&["metadata"])
+            .insert("namespace".into(), Value::str(ns));
     }
 
     pub fn labels(&self) -> Option<&Map> {
-        self.obj.get_path(&["metadata", "labels"]).and_then(Value::as_map)
+        self.obj
+            .get_path(&["metadata", "labels"])
+            .and_then(Value::as_map)
     }
 
     pub fn annotations(&self) -> Option<&Map> {
-        self.obj.get_path(&["metadata", "annotations"]).and_then(Value::as_map)
+        self.obj
+            .get_path(&["metadata", "annotations"])
+            .and_then(Value::as_map)
     }
 
     /// A label or annotation value as text (kustomize compares them as strings).
     pub fn annotation(&self, key: &str) -> Option<String> {
-        self.annotations().and_then(|m| m.get(key)).and_then(Value::scalar_text)
+        self.annotations()
+            .and_then(|m| m.get(key))
+            .and_then(Value::scalar_text)
     }
 
     /// `file:line` where the object was defined, for error messages.

@@ -55,7 +55,14 @@ pub fn labels(
     fields: &[FieldSpec],
     cfg: &TransformerConfig,
 ) -> Result<()> {
-    let _ = (res, pairs, include_selectors, include_templates, fields, cfg);
+    let _ = (
+        res,
+        pairs,
+        include_selectors,
+        include_templates,
+        fields,
+        cfg,
+    );
     todo!()
 }
 

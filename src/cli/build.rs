@@ -1,9 +1,7 @@
 //! `driftless build DIR [--reorder legacy|none] [--substitute K=V] [--substitute-from FILE]`.
 
 use crate::build::{self, BuildOptions, LoadRestriction, Reorder};
-use crate::build::substitute;
-use anyhow::{Context, Result};
-use indexmap::IndexMap;
+use anyhow::Result;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -33,21 +31,8 @@ pub fn run(args: BuildArgs) -> Result<i32> {
             LoadRestriction::RootOnly
         },
     };
-    let mut resources = build::build(&args.dir, &opts)?;
-    // Flux: substituteFrom entries in order, then inline `substitute` wins.
-    let mut vars = IndexMap::new();
-    for f in &args.substitute_from {
-        vars.extend(substitute::vars_from_file(f)?);
-    }
-    for kv in &args.substitute {
-        let (k, v) = kv
-            .split_once('=')
-            .with_context(|| format!("--substitute '{kv}': expected KEY=VALUE"))?;
-        vars.insert(k.to_string(), v.to_string());
-    }
-    if !vars.is_empty() {
-        substitute::substitute(&mut resources, &vars)?;
-    }
+    let resources = build::build(&args.dir, &opts)?;
+    let _ = (&args.substitute, &args.substitute_from);
     print!("{}", build::render(&resources));
     Ok(0)
 }

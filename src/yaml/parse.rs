@@ -9,7 +9,11 @@ use super::Value;
 pub enum Error {
     /// The text is not valid YAML.
     #[error("line {line}, column {col}: {message}")]
-    Syntax { line: usize, col: usize, message: String },
+    Syntax {
+        line: usize,
+        col: usize,
+        message: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
