@@ -760,10 +760,10 @@ async fn wait_succeeds_once_workloads_are_ready() {
     let mut engine = Engine::new(srv.client().unwrap());
     let mut o = opts("h");
     o.wait = true;
-    let r = engine
-        .apply(vec![deployment("default", "web", "web", json!({}))], &o)
-        .await;
+    let deployments = ["a", "b", "c"].map(|n| deployment("default", n, n, json!({})));
+    let r = engine.apply(deployments.to_vec(), &o).await;
     assert_ok(&r);
+    assert_eq!(r.changes.summary().created, 3);
 }
 
 #[tokio::test]

@@ -989,15 +989,41 @@ impl Engine {
                     .min(deadline.saturating_duration_since(Instant::now())),
             )
             .await;
+            // One LIST per kind when several objects of it are pending, else one GET each.
+            let mut pending_kinds: BTreeMap<(String, String), usize> = BTreeMap::new();
+            for (r, h) in &state {
+                if matches!(h, Health::InProgress(_)) {
+                    *pending_kinds
+                        .entry((r.api_version(), r.kind.clone()))
+                        .or_default() += 1;
+                }
+            }
+            let mut listed: HashMap<(String, String), HashMap<(String, String), Value>> =
+                HashMap::new();
             for (r, h) in state.iter_mut() {
                 if !matches!(h, Health::InProgress(_)) {
                     continue;
                 }
                 let m = self.discovery.resolve(&self.client, r).await?;
-                *h = match self.get(r, &m).await {
-                    Ok(Some(l)) => health(&l),
-                    Ok(None) => Health::InProgress("not found".into()),
-                    Err(e) => return Err(e.into_error("get", r)),
+                let kind_key = (r.api_version(), r.kind.clone());
+                let live = if pending_kinds.get(&kind_key).copied().unwrap_or(0) > 1 {
+                    if !listed.contains_key(&kind_key) {
+                        let items = self
+                            .list(r, &m, &opts.owner)
+                            .await
+                            .map_err(|e| e.into_error("list", r))?;
+                        listed.insert(kind_key.clone(), items);
+                    }
+                    listed
+                        .get(&kind_key)
+                        .and_then(|items| items.get(&(r.namespace.clone(), r.name.clone())))
+                        .cloned()
+                } else {
+                    self.get(r, &m).await.map_err(|e| e.into_error("get", r))?
+                };
+                *h = match live {
+                    Some(l) => health(&l),
+                    None => Health::InProgress("not found".into()),
                 };
             }
         }
