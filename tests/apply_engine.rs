@@ -99,7 +99,7 @@ async fn request_counts(client: &kube::Client) -> BTreeMap<String, f64> {
             continue;
         };
         let verb = labels
-            .split(|c| c == '{' || c == ',' || c == '}')
+            .split(['{', ',', '}'])
             .find_map(|kv| kv.strip_prefix("verb=\""))
             .map(|v| v.trim_end_matches('"').to_string())
             .unwrap_or_default();
