@@ -267,7 +267,15 @@ async fn reapply_is_all_unchanged_with_zero_writes() {
     let srv = server().await;
     let client = srv.client().unwrap();
     let mut engine = Engine::new(client.clone());
-    assert_ok(&engine.apply(app_set(), &opts("shop")).await);
+    // --wait: the Deployment's status is updated by its controller after the apply, which moves
+    // its resourceVersion; that alone must not cost a dry-run later.
+    let mut first = opts("shop");
+    first.wait = true;
+    assert_ok(&engine.apply(app_set(), &first).await);
+    let live = get(&client, "/apis/apps/v1/namespaces/shop/deployments/web")
+        .await
+        .unwrap();
+    assert_eq!(live.pointer("/status/readyReplicas"), Some(&json!(1)));
 
     // A fresh engine, as a new `driftless apply` process would have.
     let mut engine = Engine::new(client.clone());
@@ -296,6 +304,11 @@ async fn reapply_is_all_unchanged_with_zero_writes() {
         "no-op apply: kinds+1 = 6 requests: {before:?} -> {after:?}"
     );
     assert_eq!(delta(&before, &after, &["LIST"]), 5.0);
+    assert_eq!(
+        delta(&before, &after, &["APPLY"]),
+        0.0,
+        "not even a dry-run"
+    );
 }
 
 #[tokio::test]

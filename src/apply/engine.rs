@@ -21,7 +21,7 @@ use super::discovery::{collection_url, Discovery};
 use super::error::{Error, Result};
 use super::health::{health, Health};
 use super::inventory::{entry_id, Entry, Inventory, KindMapping};
-use super::normalize::{differs, digest, normalize};
+use super::normalize::{differs, digest, live_digest, normalize};
 use super::object::{resource_version, set_label, ObjRef};
 use super::plan::{self, Stage};
 use super::policy::{
@@ -189,6 +189,8 @@ struct Done {
     note: Option<String>,
     /// resourceVersion to record (empty: record nothing).
     rv: String,
+    /// Live digest to record; computed from `live` when empty.
+    ld: String,
     /// The object as the server last showed it, for health and stage waits.
     live: Option<Value>,
     diff: Option<String>,
@@ -204,6 +206,7 @@ impl Done {
             action,
             note: None,
             rv,
+            ld: String::new(),
             live,
             diff: None,
         }
@@ -623,15 +626,22 @@ impl Engine {
         };
         for (d, res) in desired.iter().zip(&results) {
             let Some(done) = res else { continue };
-            let (digest, rv) = match done.action {
-                Action::Skipped(_) => (String::new(), String::new()),
-                _ => (d.digest.clone(), done.rv.clone()),
+            let (digest, rv, live) = match done.action {
+                Action::Skipped(_) => (String::new(), String::new(), String::new()),
+                _ if done.rv.is_empty() => (d.digest.clone(), String::new(), String::new()),
+                _ if !done.ld.is_empty() => (d.digest.clone(), done.rv.clone(), done.ld.clone()),
+                _ => (
+                    d.digest.clone(),
+                    done.rv.clone(),
+                    done.live.as_ref().map(live_digest).unwrap_or_default(),
+                ),
             };
             new.entries.push(Entry {
                 id: entry_id(&d.r),
                 v: d.r.version.clone(),
                 digest,
                 rv,
+                live,
             });
         }
         let failed = !report.errors.is_empty();
@@ -706,8 +716,15 @@ impl Engine {
             }
         }
         if let (Some(l), Some(o)) = (live, old) {
-            if o.digest == d.digest && o.rv == resource_version(l) {
-                return Ok(Done::new(Action::Unchanged, Some(l.clone())));
+            // Same desired state, and nobody but controllers touched the live object: keep the
+            // recorded versions so the inventory is not rewritten either.
+            if o.digest == d.digest
+                && (o.rv == resource_version(l) || (!o.live.is_empty() && o.live == live_digest(l)))
+            {
+                let mut done = Done::new(Action::Unchanged, Some(l.clone()));
+                done.rv = o.rv.clone();
+                done.ld = o.live.clone();
+                return Ok(done);
             }
         }
         if pending_crd {

@@ -9,7 +9,9 @@
 //! `id`/`v` are exactly Flux's `status.inventory.entries[]` (cli-utils `ObjMetadata`: for RBAC
 //! kinds a `:` in the name is written `__`). `digest` is the sha256 of the normalized desired
 //! object and `rv` the live resourceVersion right after driftless applied it; together they let a
-//! re-apply tell an untouched object from a drifted one with a single LIST per kind.
+//! re-apply tell an untouched object from a drifted one with a single LIST per kind. When only
+//! the resourceVersion moved, `live` (a digest of the live object minus status and bookkeeping)
+//! tells a controller's status update from someone's edit, still without a request.
 //! `driftless apply` stores the whole thing as JSON in a ConfigMap (see `engine`). Pure.
 
 use super::object::ObjRef;
@@ -31,6 +33,11 @@ pub struct Entry {
     /// object in sync).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub rv: String,
+    /// sha256 of the live object right after the last apply, without status, resourceVersion and
+    /// managedFields (see `normalize::live_digest`): tells a status-only update (controllers bump
+    /// resourceVersion constantly) from an edit.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub live: String,
 }
 
 impl Entry {
@@ -166,6 +173,7 @@ mod tests {
             v: r.version.clone(),
             digest: String::new(),
             rv: String::new(),
+            live: String::new(),
         }
     }
 

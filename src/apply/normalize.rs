@@ -144,6 +144,22 @@ fn canonical(v: &Value, h: &mut Sha256) {
     }
 }
 
+/// Digest of a live object as far as its owner cares: without `status`, `resourceVersion`,
+/// `managedFields` (their timestamps move on status updates) and `generation`. Two LIST results
+/// with the same live digest differ at most in what controllers report.
+pub fn live_digest(live: &Value) -> String {
+    let mut o = live.clone();
+    if let Some(root) = o.as_object_mut() {
+        root.remove("status");
+        if let Some(meta) = root.get_mut("metadata").and_then(Value::as_object_mut) {
+            for k in ["resourceVersion", "managedFields", "generation"] {
+                meta.remove(k);
+            }
+        }
+    }
+    digest(&o)
+}
+
 /// Flux's drift test (`ssa/manager_diff.go`): two versions of an object differ when their
 /// labels differ, their annotations differ, or anything outside `metadata` and `status` differs.
 pub fn differs(a: &Value, b: &Value) -> bool {
@@ -244,6 +260,17 @@ mod tests {
         assert_eq!(digest(&a), digest(&b));
         assert_ne!(digest(&a), digest(&c));
         assert!(digest(&a).starts_with("sha256:") && digest(&a).len() == 71);
+    }
+
+    #[test]
+    fn live_digest_ignores_status_updates_but_not_edits() {
+        let a = json!({"metadata":{"name":"d","resourceVersion":"1","generation":1,"managedFields":[{"manager":"driftless"}]},
+            "spec":{"replicas":1},"status":{"readyReplicas":0}});
+        let status_moved = json!({"metadata":{"name":"d","resourceVersion":"2","generation":1,"managedFields":[{"manager":"driftless"},{"manager":"kube-controller-manager","subresource":"status"}]},
+            "spec":{"replicas":1},"status":{"readyReplicas":1}});
+        let edited = json!({"metadata":{"name":"d","resourceVersion":"3","generation":2},"spec":{"replicas":5}});
+        assert_eq!(live_digest(&a), live_digest(&status_moved));
+        assert_ne!(live_digest(&a), live_digest(&edited));
     }
 
     #[test]
