@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// File names kustomize recognises, in its order of preference.
-pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// The label kustomize's `buildMetadata: [managedByLabel]` adds; kubectl's embedded kustomize
 /// reports its version as `(devel)`.
@@ -51,8 +52,7 @@ impl Acc {
 
     /// Appends resources, refusing an id that is already registered.
     fn append_all(&mut self, incoming: Vec<Resource>, context: &str) -> Result<()> {
-        let mut seen: HashSet<(super::Gvk, String, String)> =
-            self.res.iter().map(id_key).collect();
+        let mut seen: HashSet<(super::Gvk, String, String)> = self.res.iter().map(id_key).collect();
         for r in incoming {
             if !seen.insert(id_key(&r)) {
                 return Err(Error::invalid(
@@ -85,11 +85,17 @@ struct Ctx<'a> {
 
 /// Builds `dir` and runs the root-only steps.
 pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
-    let mut ctx = Ctx { opts, stack: Vec::new() };
+    let mut ctx = Ctx {
+        opts,
+        stack: Vec::new(),
+    };
     let root = canonical_dir(dir, &display_path(dir))?;
     let (k, kfile) = load_kustomization(&root)?;
     let sort_options = k.as_ref().and_then(|k| k.sort_options.clone());
-    let build_metadata = k.as_ref().map(|k| k.build_metadata.clone()).unwrap_or_default();
+    let build_metadata = k
+        .as_ref()
+        .map(|k| k.build_metadata.clone())
+        .unwrap_or_default();
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
     let cfg = acc.cfg.take().unwrap_or_else(TransformerConfig::builtin);
@@ -115,7 +121,9 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         },
     };
     if order == Reorder::Legacy {
-        let legacy = sort_options.as_ref().and_then(|s: &SortOptions| s.legacy_sort_options.as_ref());
+        let legacy = sort_options
+            .as_ref()
+            .and_then(|s: &SortOptions| s.legacy_sort_options.as_ref());
         sort::legacy_sort(&mut res, legacy);
     }
     for r in res.iter_mut() {
@@ -134,12 +142,17 @@ fn is_local_config(r: &Resource) -> bool {
 fn finish_metadata(r: &mut Resource, build_metadata: &[String]) {
     let managed_by = build_metadata.iter().any(|b| b == "managedByLabel");
     if managed_by {
-        r.obj
-            .ensure_map(&["metadata", "labels"])
-            .insert("app.kubernetes.io/managed-by".into(), Value::str(MANAGED_BY_VALUE));
+        r.obj.ensure_map(&["metadata", "labels"]).insert(
+            "app.kubernetes.io/managed-by".into(),
+            Value::str(MANAGED_BY_VALUE),
+        );
     }
-    let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_map_mut) else { return };
-    let Some(Value::Map(ann)) = meta.get_mut("annotations") else { return };
+    let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_map_mut) else {
+        return;
+    };
+    let Some(Value::Map(ann)) = meta.get_mut("annotations") else {
+        return;
+    };
     const DROP: [&str; 5] = [
         "config.kubernetes.io/path",
         "config.kubernetes.io/index",
@@ -171,7 +184,10 @@ fn finish_metadata(r: &mut Resource, build_metadata: &[String]) {
 }
 
 fn canonical_dir(dir: &Path, shown: &str) -> Result<PathBuf> {
-    let c = dir.canonicalize().map_err(|e| Error::Io { path: shown.to_string(), source: e })?;
+    let c = dir.canonicalize().map_err(|e| Error::Io {
+        path: shown.to_string(),
+        source: e,
+    })?;
     if !c.is_dir() {
         return Err(Error::invalid(shown, "not a directory"));
     }
@@ -181,26 +197,83 @@ fn canonical_dir(dir: &Path, shown: &str) -> Result<PathBuf> {
 /// Finds and strictly decodes the kustomization file of `dir`. `Ok((None, dir))` when there is
 /// none (the Flux behaviour applies).
 fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
-    let found: Vec<&str> =
-        KUSTOMIZATION_FILES.iter().copied().filter(|f| dir.join(f).is_file()).collect();
+    let found: Vec<&str> = KUSTOMIZATION_FILES
+        .iter()
+        .copied()
+        .filter(|f| dir.join(f).is_file())
+        .collect();
     if found.len() > 1 {
         return Err(Error::invalid(
             display_path(dir),
-            format!("Found multiple kustomization files under: {}", display_path(dir)),
+            format!(
+                "Found multiple kustomization files under: {}",
+                display_path(dir)
+            ),
         ));
     }
-    let Some(name) = found.first() else { return Ok((None, display_path(dir))) };
+    let Some(name) = found.first() else {
+        return Ok((None, display_path(dir)));
+    };
     let path = dir.join(name);
     let shown = display_path(&path);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::Io { path: shown.clone(), source: e })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+        path: shown.clone(),
+        source: e,
+    })?;
     if text.trim().is_empty() {
         return Err(Error::invalid(&shown, "kustomization.yaml is empty"));
     }
-    let mut k: Kustomization = serde_yaml::from_str(&text).map_err(|e| {
-        let loc = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
-        Error::Kustomization { file: format!("{shown}{loc}"), message: e.to_string() }
-    })?;
+    let mut k: Kustomization = match serde_yaml::from_str(&text) {
+        Ok(k) => k,
+        Err(e) => {
+            // kustomize decodes with Go's encoding/json, which matches field names
+            // case-insensitively (`nameprefix:` works); retry with the keys normalised.
+            let normalised = serde_yaml::from_str::<serde_yaml::Value>(&text)
+                .ok()
+                .map(|mut v| {
+                    normalise_field_names(&mut v);
+                    v
+                })
+                .and_then(|v| serde_yaml::from_value::<Kustomization>(v).ok());
+            match normalised {
+                Some(k) => k,
+                None => {
+                    let loc = e
+                        .location()
+                        .map(|l| format!(":{}", l.line()))
+                        .unwrap_or_default();
+                    return Err(Error::Kustomization {
+                        file: format!("{shown}{loc}"),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    };
+    if let Ok(raw) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        if let Some((path, found)) = non_string_scalar(&raw, "") {
+            let key = path
+                .rsplit('.')
+                .next()
+                .unwrap_or(&path)
+                .trim_end_matches(']');
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim_start()
+                        .trim_start_matches("- ")
+                        .starts_with(&format!("{key}:"))
+                })
+                .map(|i| format!(":{}", i + 1))
+                .unwrap_or_default();
+            return Err(Error::Kustomization {
+                file: format!("{shown}{line}"),
+                message: format!(
+                    "field {path}: expected a string, found {found} (quote the value)"
+                ),
+            });
+        }
+    }
     match (k.api_version.as_deref(), k.kind.as_deref()) {
         (_, None | Some("Kustomization") | Some("Component")) => {}
         (_, Some(other)) => {
@@ -214,18 +287,207 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
     Ok((Some(k), shown))
 }
 
+/// Every field name of the kustomization format (all nesting levels), for case-insensitive matching.
+const FIELD_NAMES: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "components",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "imageTags",
+    "replicas",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "replacements",
+    "vars",
+    "sortOptions",
+    "configurations",
+    "crds",
+    "openapi",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+    "pairs",
+    "includeSelectors",
+    "includeTemplates",
+    "fields",
+    "group",
+    "version",
+    "path",
+    "create",
+    "name",
+    "newName",
+    "newTag",
+    "digest",
+    "tagSuffix",
+    "count",
+    "patch",
+    "target",
+    "options",
+    "allowNameChange",
+    "allowKindChange",
+    "labelSelector",
+    "annotationSelector",
+    "behavior",
+    "literals",
+    "files",
+    "envs",
+    "env",
+    "type",
+    "annotations",
+    "disableNameSuffixHash",
+    "immutable",
+    "source",
+    "targets",
+    "select",
+    "reject",
+    "fieldPath",
+    "fieldPaths",
+    "delimiter",
+    "index",
+    "encoding",
+    "objref",
+    "fieldref",
+    "order",
+    "legacySortOptions",
+    "orderFirst",
+    "orderLast",
+];
+
+/// Keys whose values are free-form maps (label values, annotations, ...): not renamed.
+const FREE_FORM: &[&str] = &[
+    "commonLabels",
+    "commonAnnotations",
+    "pairs",
+    "labels",
+    "annotations",
+    "metadata",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+    "openapi",
+];
+
+/// Fields whose values are not strings; every other scalar in a kustomization must be a string
+/// (kustomize decodes into Go string fields and rejects `newTag: 1.10`).
+const NON_STRING_FIELDS: &[&str] = &[
+    "count",
+    "index",
+    "includeSelectors",
+    "includeTemplates",
+    "create",
+    "allowNameChange",
+    "allowKindChange",
+    "disableNameSuffixHash",
+    "immutable",
+];
+
+/// The first scalar that is not a string where kustomize requires one: `(path, description)`.
+fn non_string_scalar(v: &serde_yaml::Value, path: &str) -> Option<(String, String)> {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Mapping(m) => m.iter().find_map(|(k, val)| {
+            let key = k.as_str().unwrap_or("");
+            if path.is_empty()
+                && matches!(
+                    key,
+                    "metadata"
+                        | "helmCharts"
+                        | "helmGlobals"
+                        | "helmChartInflationGenerator"
+                        | "openapi"
+                )
+            {
+                return None;
+            }
+            if NON_STRING_FIELDS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(key))
+            {
+                return None;
+            }
+            let p = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
+            non_string_scalar(val, &p)
+        }),
+        Y::Sequence(s) => s
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| non_string_scalar(x, &format!("{path}[{i}]"))),
+        Y::Number(n) => Some((path.to_string(), format!("number {n}"))),
+        Y::Bool(b) => Some((path.to_string(), format!("bool {b}"))),
+        Y::Null | Y::String(_) => None,
+        Y::Tagged(t) => non_string_scalar(&t.value, path),
+    }
+}
+
+/// Renames keys that match a known field name case-insensitively to its exact spelling.
+fn normalise_field_names(v: &mut serde_yaml::Value) {
+    match v {
+        serde_yaml::Value::Mapping(m) => {
+            let entries: Vec<(serde_yaml::Value, serde_yaml::Value)> =
+                std::mem::take(m).into_iter().collect();
+            for (k, mut val) in entries {
+                let key = match k.as_str() {
+                    Some(ks) => FIELD_NAMES
+                        .iter()
+                        .find(|f| f.eq_ignore_ascii_case(ks))
+                        .map(|f| serde_yaml::Value::String((*f).to_string()))
+                        .unwrap_or(k),
+                    None => k,
+                };
+                let free = key.as_str().is_some_and(|k| {
+                    FREE_FORM.contains(&k) && !matches!(val, serde_yaml::Value::Sequence(_))
+                });
+                if !free {
+                    normalise_field_names(&mut val);
+                }
+                m.insert(key, val);
+            }
+        }
+        serde_yaml::Value::Sequence(s) => s.iter_mut().for_each(normalise_field_names),
+        _ => {}
+    }
+}
+
 /// Flux's stand-in for a missing kustomization file: every `.yaml`/`.yml` manifest below `dir`
 /// in lexical walk order; a sub-directory holding a kustomization file is listed as a base and
 /// not descended into.
 fn generated_kustomization(dir: &Path) -> Result<Kustomization> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| Error::Io { path: display_path(dir), source: e })?
+            .map_err(|e| Error::Io {
+                path: display_path(dir),
+                source: e,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         entries.sort();
         for p in entries {
-            let rel = p.strip_prefix(base).unwrap_or(&p).to_string_lossy().into_owned();
+            let rel = p
+                .strip_prefix(base)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
             if p.is_dir() {
                 if KUSTOMIZATION_FILES.iter().any(|f| p.join(f).is_file()) {
                     out.push(rel);
@@ -240,7 +502,10 @@ fn generated_kustomization(dir: &Path) -> Result<Kustomization> {
     }
     let mut resources = Vec::new();
     walk(dir, dir, &mut resources)?;
-    Ok(Kustomization { resources, ..Default::default() })
+    Ok(Kustomization {
+        resources,
+        ..Default::default()
+    })
 }
 
 /// Runs one kustomization (`k`, found in `dir`) against `acc`.
@@ -258,7 +523,10 @@ fn accumulate(
         None => generated_kustomization(dir)?,
     };
     if as_component && !k.is_component() {
-        return Err(Error::invalid(kfile, format!("expected kind 'Component' for path '{}'", display_path(dir))));
+        return Err(Error::invalid(
+            kfile,
+            format!("expected kind 'Component' for path '{}'", display_path(dir)),
+        ));
     }
     if !as_component && k.is_component() {
         return Err(Error::invalid(
@@ -275,18 +543,27 @@ fn accumulate(
         accumulate_resource(entry, &loader, acc, ctx, &field, generated)?;
     }
     for c in &k.configurations {
-        let text = loader.read_text(c).map_err(|e| e.context(format!("{kfile}: configurations")))?;
-        acc.cfg().merge_yaml(&text).map_err(|e| e.context(format!("{kfile}: configurations '{c}'")))?;
+        let text = loader
+            .read_text(c)
+            .map_err(|e| e.context(format!("{kfile}: configurations")))?;
+        acc.cfg()
+            .merge_yaml(&text)
+            .map_err(|e| e.context(format!("{kfile}: configurations '{c}'")))?;
     }
     let global = k.generator_options.as_ref();
     for (kind, list, field) in [
-        (GenKind::ConfigMap, &k.config_map_generator, "configMapGenerator"),
+        (
+            GenKind::ConfigMap,
+            &k.config_map_generator,
+            "configMapGenerator",
+        ),
         (GenKind::Secret, &k.secret_generator, "secretGenerator"),
     ] {
         for (i, args) in list.iter().enumerate() {
             let r = generators::generate(kind, args, global, &loader)
                 .map_err(|e| e.context(format!("{kfile}: {field}[{i}]")))?;
-            absorb(acc, r).map_err(|e| e.context(format!("{kfile}: {field}[{i}] '{}'", args.name)))?;
+            absorb(acc, r)
+                .map_err(|e| e.context(format!("{kfile}: {field}[{i}] '{}'", args.name)))?;
         }
     }
     for (i, c) in k.components.iter().enumerate() {
@@ -295,7 +572,11 @@ fn accumulate(
         if ck.is_none() {
             return Err(Error::invalid(
                 format!("{kfile}: components[{i}] '{c}'"),
-                format!("unable to find one of {} in directory '{}'", quoted_names(), display_path(&cdir)),
+                format!(
+                    "unable to find one of {} in directory '{}'",
+                    quoted_names(),
+                    display_path(&cdir)
+                ),
             ));
         }
         accumulate(&cdir, ck, &ckfile, acc, ctx, true)?;
@@ -310,7 +591,10 @@ fn accumulate(
 fn unsupported(k: &Kustomization, kfile: &str) -> Result<()> {
     let checks: [(&str, bool); 7] = [
         ("helmCharts", !k.helm_charts.is_empty()),
-        ("helmChartInflationGenerator", !k.helm_chart_inflation_generator.is_empty()),
+        (
+            "helmChartInflationGenerator",
+            !k.helm_chart_inflation_generator.is_empty(),
+        ),
         ("generators", !k.generators.is_empty()),
         ("transformers", !k.transformers.is_empty()),
         ("validators", !k.validators.is_empty()),
@@ -319,14 +603,21 @@ fn unsupported(k: &Kustomization, kfile: &str) -> Result<()> {
     ];
     for (field, used) in checks {
         if used {
-            return Err(Error::invalid(kfile, format!("field '{field}' is not supported by driftless")));
+            return Err(Error::invalid(
+                kfile,
+                format!("field '{field}' is not supported by driftless"),
+            ));
         }
     }
     Ok(())
 }
 
 fn quoted_names() -> String {
-    KUSTOMIZATION_FILES.iter().map(|f| format!("'{f}'")).collect::<Vec<_>>().join(", ")
+    KUSTOMIZATION_FILES
+        .iter()
+        .map(|f| format!("'{f}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn is_remote(entry: &str) -> bool {
@@ -337,10 +628,15 @@ fn is_remote(entry: &str) -> bool {
 /// root or one of its ancestors).
 fn resolve_dir(loader: &Loader, entry: &str, field: &str, ctx: &Ctx) -> Result<PathBuf> {
     if is_remote(entry) {
-        return Err(Error::invalid(field, "remote bases are not supported (no network access at build time)"));
+        return Err(Error::invalid(
+            field,
+            "remote bases are not supported (no network access at build time)",
+        ));
     }
     let path = loader.join(entry);
-    let c = path.canonicalize().map_err(|e| Error::invalid(field, format!("{}: {e}", display_path(&path))))?;
+    let c = path
+        .canonicalize()
+        .map_err(|e| Error::invalid(field, format!("{}: {e}", display_path(&path))))?;
     if let Some(visited) = ctx.stack.iter().find(|v| v.starts_with(&c)) {
         return Err(Error::Cycle {
             file: field.to_string(),
@@ -361,7 +657,10 @@ fn accumulate_resource(
     generated: bool,
 ) -> Result<()> {
     if is_remote(entry) {
-        return Err(Error::invalid(field, "remote resources are not supported (no network access at build time)"));
+        return Err(Error::invalid(
+            field,
+            "remote resources are not supported (no network access at build time)",
+        ));
     }
     let path = loader.join(entry);
     if path.is_dir() {
@@ -387,7 +686,10 @@ fn accumulate_resource(
         return acc.append_all(sub.res, field);
     }
     if !path.exists() {
-        return Err(Error::invalid(field, format!("file '{}' does not exist", display_path(&path))));
+        return Err(Error::invalid(
+            field,
+            format!("file '{}' does not exist", display_path(&path)),
+        ));
     }
     let text = loader.read_text(entry).map_err(|e| e.context(field))?;
     let shown: Arc<str> = Arc::from(display_path(&path));
@@ -407,7 +709,13 @@ pub fn parse_resources(text: &str, file: &Arc<str>) -> Result<Vec<Resource>> {
         }
         let at = format!("{}:{}", file, d.line);
         let Value::Map(_) = &d.value else {
-            return Err(Error::invalid(at, format!("expected a mapping (an object), found a {}", d.value.type_name())));
+            return Err(Error::invalid(
+                at,
+                format!(
+                    "expected a mapping (an object), found a {}",
+                    d.value.type_name()
+                ),
+            ));
         };
         let kind = d.value.str_at(&["kind"]).unwrap_or("");
         if kind.ends_with("List") {
@@ -435,7 +743,10 @@ fn check_object(v: &Value, at: &str) -> Result<()> {
     }
     if v.str_at(&["metadata", "name"]).is_none_or(str::is_empty) {
         let kind = v.str_at(&["kind"]).unwrap_or("");
-        return Err(Error::invalid(at, format!("missing metadata.name in {kind} object")));
+        return Err(Error::invalid(
+            at,
+            format!("missing metadata.name in {kind} object"),
+        ));
     }
     Ok(())
 }
@@ -443,8 +754,13 @@ fn check_object(v: &Value, at: &str) -> Result<()> {
 /// Adds a generated object, honouring its `behavior` against an existing object of the same id.
 fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
     let id = r.id();
-    let found: Vec<usize> =
-        acc.res.iter().enumerate().filter(|(_, x)| x.matches_any_id(&id)).map(|(i, _)| i).collect();
+    let found: Vec<usize> = acc
+        .res
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.matches_any_id(&id))
+        .map(|(i, _)| i)
+        .collect();
     match (r.behavior, found.as_slice()) {
         (Behavior::Create, []) => {
             r.behavior = Behavior::Create;
@@ -452,11 +768,17 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
         }
         (Behavior::Create, _) => Err(Error::invalid(
             id.display(),
-            format!("id {} exists; behavior must be merge or replace", id.kustomize_string()),
+            format!(
+                "id {} exists; behavior must be merge or replace",
+                id.kustomize_string()
+            ),
         )),
         (_, []) => Err(Error::invalid(
             id.display(),
-            format!("id {} does not exist; cannot merge or replace", id.kustomize_string()),
+            format!(
+                "id {} does not exist; cannot merge or replace",
+                id.kustomize_string()
+            ),
         )),
         (b, [i]) => {
             let old = &mut acc.res[*i];
@@ -482,7 +804,8 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
                     }
                 }
                 if !merged.is_empty() {
-                    obj.ensure_map(&["metadata"]).insert(key.into(), Value::Map(merged));
+                    obj.ensure_map(&["metadata"])
+                        .insert(key.into(), Value::Map(merged));
                 }
             }
             if b == Behavior::Merge {
@@ -504,7 +827,10 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
             old.needs_hash = r.needs_hash;
             Ok(())
         }
-        (_, _) => Err(Error::invalid(id.display(), "multiple matches for the generator's id")),
+        (_, _) => Err(Error::invalid(
+            id.display(),
+            "multiple matches for the generator's id",
+        )),
     }
 }
 
@@ -530,16 +856,27 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
     }
     let res = &mut acc.res;
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
-        transformers::namespace(res, ns, &cfg).map_err(|e| e.context(format!("{kfile}: namespace")))?;
+        transformers::namespace(res, ns, &cfg)
+            .map_err(|e| e.context(format!("{kfile}: namespace")))?;
     }
-    let (prefix, suffix) = (k.name_prefix.as_deref().unwrap_or(""), k.name_suffix.as_deref().unwrap_or(""));
+    let (prefix, suffix) = (
+        k.name_prefix.as_deref().unwrap_or(""),
+        k.name_suffix.as_deref().unwrap_or(""),
+    );
     if !prefix.is_empty() || !suffix.is_empty() {
         transformers::prefix_suffix(res, prefix, suffix, &cfg)
             .map_err(|e| e.context(format!("{kfile}: namePrefix/nameSuffix")))?;
     }
     for (i, l) in k.labels.iter().enumerate() {
-        transformers::labels(res, &l.pairs, l.include_selectors, l.include_templates, &l.fields, &cfg)
-            .map_err(|e| e.context(format!("{kfile}: labels[{i}]")))?;
+        transformers::labels(
+            res,
+            &l.pairs,
+            l.include_selectors,
+            l.include_templates,
+            &l.fields,
+            &cfg,
+        )
+        .map_err(|e| e.context(format!("{kfile}: labels[{i}]")))?;
     }
     if !k.common_labels.is_empty() {
         transformers::labels(res, &k.common_labels, true, true, &[], &cfg)
@@ -552,15 +889,20 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
     for (i, p) in k.patches_json6902.iter().enumerate() {
         let field = format!("{kfile}: patchesJson6902[{i}]");
         if p.target.is_none() {
-            return Err(Error::invalid(field, "must specify a target for JSON patch"));
+            return Err(Error::invalid(
+                field,
+                "must specify a target for JSON patch",
+            ));
         }
         apply_patch(res, p, loader, &field)?;
     }
     if !k.replicas.is_empty() {
-        transformers::replicas(res, &k.replicas, &cfg).map_err(|e| e.context(format!("{kfile}: replicas")))?;
+        transformers::replicas(res, &k.replicas, &cfg)
+            .map_err(|e| e.context(format!("{kfile}: replicas")))?;
     }
     if !k.images.is_empty() {
-        transformers::images(res, &k.images, &cfg).map_err(|e| e.context(format!("{kfile}: images")))?;
+        transformers::images(res, &k.images, &cfg)
+            .map_err(|e| e.context(format!("{kfile}: images")))?;
     }
     if !k.replacements.is_empty() {
         let reps = load_replacements(&k.replacements, loader, kfile)?;
@@ -570,7 +912,11 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
 }
 
 /// Inline replacements, with `path:` entries replaced by the replacements their file holds.
-fn load_replacements(list: &[ReplacementEntry], loader: &Loader, kfile: &str) -> Result<Vec<ReplacementEntry>> {
+fn load_replacements(
+    list: &[ReplacementEntry],
+    loader: &Loader,
+    kfile: &str,
+) -> Result<Vec<ReplacementEntry>> {
     let mut out = Vec::new();
     for (i, r) in list.iter().enumerate() {
         let Some(path) = &r.path else {
@@ -586,7 +932,9 @@ fn load_replacements(list: &[ReplacementEntry], loader: &Loader, kfile: &str) ->
             other => vec![other],
         };
         for item in items {
-            out.push(serde_yaml::from_value(item).map_err(|e| Error::invalid(&field, e.to_string()))?);
+            out.push(
+                serde_yaml::from_value(item).map_err(|e| Error::invalid(&field, e.to_string()))?,
+            );
         }
     }
     Ok(out)
@@ -595,7 +943,11 @@ fn load_replacements(list: &[ReplacementEntry], loader: &Loader, kfile: &str) ->
 /// Parses strategic-merge patch text into its non-empty documents.
 fn parse_patch_docs(text: &str, file: &Arc<str>) -> Result<Vec<Value>> {
     let docs = yaml::parse_documents(text).map_err(|e| Error::yaml(file.to_string(), e))?;
-    Ok(docs.into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect())
+    Ok(docs
+        .into_iter()
+        .map(|d| d.value)
+        .filter(|v| !v.is_null())
+        .collect())
 }
 
 /// The id a strategic-merge patch document addresses.
@@ -603,20 +955,30 @@ fn patch_id(d: &Value, field: &str) -> Result<ResId> {
     let kind = d.str_at(&["kind"]).unwrap_or("");
     let name = d.str_at(&["metadata", "name"]).unwrap_or("");
     if kind.is_empty() || name.is_empty() {
-        return Err(Error::invalid(field, "a patch without a target must have kind and metadata.name"));
+        return Err(Error::invalid(
+            field,
+            "a patch without a target must have kind and metadata.name",
+        ));
     }
     Ok(ResId {
         gvk: super::Gvk::from_api_version(d.str_at(&["apiVersion"]).unwrap_or(""), kind),
         name: name.to_string(),
-        namespace: d.str_at(&["metadata", "namespace"]).unwrap_or("").to_string(),
+        namespace: d
+            .str_at(&["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string(),
     })
 }
 
 /// A strategic-merge patch without a target applies to the one resource whose any-id matches.
 fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Result<()> {
     let id = patch_id(d, field)?;
-    let found: Vec<usize> =
-        res.iter().enumerate().filter(|(_, r)| r.matches_any_id(&id)).map(|(i, _)| i).collect();
+    let found: Vec<usize> = res
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.matches_any_id(&id))
+        .map(|(i, _)| i)
+        .collect();
     let i = match found.as_slice() {
         [i] => *i,
         [] => {
@@ -632,7 +994,10 @@ fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Resu
         _ => {
             return Err(Error::invalid(
                 field,
-                format!("multiple matches for Id {}; failed to find unique target for patch", id.kustomize_string()),
+                format!(
+                    "multiple matches for Id {}; failed to find unique target for patch",
+                    id.kustomize_string()
+                ),
             ))
         }
     };
@@ -675,11 +1040,17 @@ fn restore_identity(r: &mut Resource, name: &str, ns: &str, kind: Option<&str>) 
 /// One `patches` (or `patchesJson6902`) entry: strategic merge or JSON6902, with or without target.
 fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str) -> Result<()> {
     let (text, file): (String, Arc<str>) = match (&p.path, &p.patch) {
-        (Some(path), None) => {
-            (loader.read_text(path).map_err(|e| e.context(field))?, Arc::from(loader.display(path)))
-        }
+        (Some(path), None) => (
+            loader.read_text(path).map_err(|e| e.context(field))?,
+            Arc::from(loader.display(path)),
+        ),
         (None, Some(inline)) => (inline.clone(), Arc::from(field)),
-        (Some(_), Some(_)) => return Err(Error::invalid(field, "patch and path can't be set at the same time")),
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                field,
+                "patch and path can't be set at the same time",
+            ))
+        }
         (None, None) => return Err(Error::invalid(field, "must specify one of patch and path")),
     };
     let trimmed = text.trim_start();
@@ -691,13 +1062,20 @@ fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str)
     };
     if is_json6902 {
         let Some(target) = &p.target else {
-            return Err(Error::invalid(format!("{field} ({file})"), "must specify a target for JSON patch"));
+            return Err(Error::invalid(
+                format!("{field} ({file})"),
+                "must specify a target for JSON patch",
+            ));
         };
         let ops = jsonpatch::parse(&text).map_err(|e| e.context(format!("{field} ({file})")))?;
         let selected = selector::select(res, target).map_err(|e| e.context(field))?;
         for i in selected {
             let r = &mut res[i];
-            let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+            let (name, ns, kind) = (
+                r.name().to_string(),
+                r.namespace().to_string(),
+                r.kind().to_string(),
+            );
             let ctx = format!("{field}: {} ({})", r.id(), r.origin());
             jsonpatch::apply(&mut r.obj, &ops).map_err(|e| e.context(&ctx))?;
             after_targeted_patch(r, &name, &ns, &kind, p);
@@ -714,14 +1092,21 @@ fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str)
     if docs.len() != 1 {
         return Err(Error::invalid(
             field,
-            format!("a patch with a target must hold exactly one document, found {}", docs.len()),
+            format!(
+                "a patch with a target must hold exactly one document, found {}",
+                docs.len()
+            ),
         ));
     }
     let selected = selector::select(res, target).map_err(|e| e.context(field))?;
     let mut deleted = Vec::new();
     for i in selected {
         let r = &mut res[i];
-        let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+        let (name, ns, kind) = (
+            r.name().to_string(),
+            r.namespace().to_string(),
+            r.kind().to_string(),
+        );
         let mut patch = docs[0].clone();
         if let Value::Map(m) = &mut patch {
             // The target's apiVersion and kind are used; the patch's own name is ignored.
@@ -762,8 +1147,15 @@ fn after_targeted_patch(r: &mut Resource, name: &str, ns: &str, kind: &str, p: &
         old.gvk.kind = kind.to_string();
         r.prev_ids.push(old);
     }
-    let keep_name = if p.options.allow_name_change { new_name } else { name.to_string() };
-    let keep_kind = if p.options.allow_kind_change { None } else { Some(kind) };
+    let keep_name = if p.options.allow_name_change {
+        new_name
+    } else {
+        name.to_string()
+    };
+    let keep_kind = if p.options.allow_kind_change {
+        None
+    } else {
+        Some(kind)
+    };
     restore_identity(r, &keep_name, ns, keep_kind);
 }
-

@@ -1,7 +1,9 @@
 //! `driftless build DIR [--reorder legacy|none] [--substitute K=V] [--substitute-from FILE]`.
 
+use crate::build::substitute;
 use crate::build::{self, BuildOptions, LoadRestriction, Reorder};
-use anyhow::Result;
+use anyhow::{Context, Result};
+use indexmap::IndexMap;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -24,15 +26,34 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs) -> Result<i32> {
     let opts = BuildOptions {
-        reorder: args.reorder.as_deref().map(|r| if r == "none" { Reorder::None } else { Reorder::Legacy }),
+        reorder: args.reorder.as_deref().map(|r| {
+            if r == "none" {
+                Reorder::None
+            } else {
+                Reorder::Legacy
+            }
+        }),
         load_restriction: if args.load_restrictor.as_deref() == Some("LoadRestrictionsNone") {
             LoadRestriction::None
         } else {
             LoadRestriction::RootOnly
         },
     };
-    let resources = build::build(&args.dir, &opts)?;
-    let _ = (&args.substitute, &args.substitute_from);
+    let mut resources = build::build(&args.dir, &opts)?;
+    // Flux: substituteFrom entries in order, then inline `substitute` wins.
+    let mut vars = IndexMap::new();
+    for f in &args.substitute_from {
+        vars.extend(substitute::vars_from_file(f)?);
+    }
+    for kv in &args.substitute {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--substitute '{kv}': expected KEY=VALUE"))?;
+        vars.insert(k.to_string(), v.to_string());
+    }
+    if !vars.is_empty() {
+        substitute::substitute(&mut resources, &vars)?;
+    }
     print!("{}", build::render(&resources));
     Ok(0)
 }
