@@ -54,6 +54,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The Flux `Ready=False` condition reason for this failure (`ReconciliationFailed`,
+    /// `PruneFailed`, `HealthCheckFailed`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::PruneFailed(_) => "PruneFailed",
+            Error::HealthTimeout(_) | Error::HealthFailed(_) => "HealthCheckFailed",
+            _ => "ReconciliationFailed",
+        }
+    }
+
     /// True for errors worth retrying unchanged (network trouble, server overload, conflicts);
     /// false for errors that need a change in the source or the cluster.
     pub fn is_transient(&self) -> bool {
@@ -65,5 +75,23 @@ impl Error {
             Error::Api { code, .. } => *code == 409 || *code == 429 || *code >= 500,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_match_flux_conditions() {
+        assert_eq!(Error::PruneFailed(vec![]).reason(), "PruneFailed");
+        assert_eq!(Error::HealthTimeout(vec![]).reason(), "HealthCheckFailed");
+        assert_eq!(Error::HealthFailed(vec![]).reason(), "HealthCheckFailed");
+        assert_eq!(
+            Error::InvalidObject("x".into()).reason(),
+            "ReconciliationFailed"
+        );
+        assert!(Error::HealthTimeout(vec![]).is_transient());
+        assert!(!Error::InvalidObject("x".into()).is_transient());
     }
 }

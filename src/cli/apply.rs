@@ -108,6 +108,8 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
     opts.timeout = args.timeout;
     opts.dry_run = args.dry_run;
     opts.force = args.force;
+    // The inventory lives in --namespace: pruning that namespace would delete the inventory too.
+    opts.agent_namespace = Some(args.namespace.clone());
     opts.poll_interval = Duration::from_secs(1);
     let report = runtime()?.block_on(async {
         let client = crate::apply::engine::client_from_kubeconfig(args.kubeconfig.as_deref())
