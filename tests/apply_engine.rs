@@ -933,3 +933,21 @@ async fn dry_run_of_new_crd_and_its_resources_reports_creates() {
     .await
     .is_none());
 }
+
+#[tokio::test]
+async fn dry_run_of_new_namespace_and_its_objects_reports_creates() {
+    let srv = server().await;
+    let client = srv.client().unwrap();
+    let mut engine = Engine::new(client.clone());
+    let mut o = opts("dn");
+    o.dry_run = true;
+    o.diff = true;
+    let r = engine
+        .apply(vec![namespace("fresh"), cm("fresh", "c", json!({"a":"1"}))], &o)
+        .await;
+    assert_ok(&r);
+    let lines: Vec<String> = r.changes.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(lines, vec!["Namespace/fresh created", "ConfigMap/fresh/c created"]);
+    assert!(r.diffs.iter().any(|d| d.contains("+++ desired/ConfigMap/fresh/c")));
+    assert!(get(&client, "/api/v1/namespaces/fresh").await.is_none(), "nothing written");
+}

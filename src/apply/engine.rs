@@ -519,6 +519,9 @@ impl Engine {
         let old_index: BTreeMap<&str, &Entry> = old.index();
         let refs: Vec<ObjRef> = desired.iter().map(|d| d.r.clone()).collect();
         let mut results: Vec<Option<Done>> = (0..desired.len()).map(|_| None).collect();
+        // Dry-run only: Namespaces this apply would create. Objects inside them cannot be
+        // dry-run by the server (their namespace does not exist), so they are reported created.
+        let mut new_namespaces: std::collections::HashSet<String> = Default::default();
 
         'stages: for (stage, idxs) in plan::plan(&refs) {
             for batch in kind_batches(&refs, &idxs) {
@@ -572,12 +575,20 @@ impl Engine {
                 let live = &live;
                 let old_index = &old_index;
                 let desired_ref = &desired;
+                let new_namespaces = &new_namespaces;
                 let outcomes: Vec<(usize, Result<Done>)> = stream::iter(batch.iter().copied())
                     .map(|i| {
                         let d = &desired_ref[i];
                         let l = live.get(&(d.r.namespace.clone(), d.r.name.clone()));
                         let o = old_index.get(entry_id(&d.r).as_str()).copied();
-                        async move { (i, this.reconcile_one(d, m, l, o, opts, pending_crd).await) }
+                        let virtual_object = pending_crd
+                            || (opts.dry_run
+                                && l.is_none()
+                                && new_namespaces.contains(&d.r.namespace));
+                        async move {
+                            let res = this.reconcile_one(d, m, l, o, opts, virtual_object).await;
+                            (i, res)
+                        }
                     })
                     .buffer_unordered(CONCURRENCY)
                     .collect()
@@ -593,6 +604,16 @@ impl Engine {
             }
             if !report.errors.is_empty() {
                 break 'stages;
+            }
+            if opts.dry_run {
+                for (d, res) in desired.iter().zip(&results) {
+                    if d.r.kind == "Namespace"
+                        && d.r.group.is_empty()
+                        && res.as_ref().is_some_and(|r| r.action == Action::Created)
+                    {
+                        new_namespaces.insert(d.r.name.clone());
+                    }
+                }
             }
             if stage == Stage::Definitions && !opts.dry_run {
                 if let Err(e) = self.wait_definitions(&desired, &results, opts).await {
@@ -693,7 +714,7 @@ impl Engine {
         live: Option<&Value>,
         old: Option<&Entry>,
         opts: &Options,
-        pending_crd: bool,
+        virtual_object: bool,
     ) -> Result<Done> {
         if d.policy.ssa == SsaMode::Ignore {
             return Ok(Done::new(Action::Skipped("ssa: Ignore".into()), None));
@@ -727,8 +748,9 @@ impl Engine {
                 return Ok(done);
             }
         }
-        if pending_crd {
-            // Dry-run of a custom resource whose CRD is only being created now.
+        if virtual_object {
+            // Dry-run of an object whose CRD or Namespace is only being created now: the server
+            // cannot dry-run it, and it certainly does not exist yet.
             let mut done = Done::new(Action::Created, None);
             if opts.diff {
                 done.diff = Some(diff::unified(&d.r.to_string(), None, Some(&d.obj)));
