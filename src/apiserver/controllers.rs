@@ -3,7 +3,7 @@
 //! `driftless.dev/simulate: fail-rollout` makes a workload never become ready (and a Job fail).
 
 use super::http::Shared;
-use super::store::Key;
+use super::store::{Key, WriteOpts};
 use super::time::now_rfc3339;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -193,14 +193,39 @@ pub fn reconcile_once(shared: &Shared) {
             }
         }
     }
+    // The service account controller: every active namespace has a `default` ServiceAccount.
+    let Some(sa) = store.registry.lookup("", "v1", "serviceaccounts").cloned() else {
+        return;
+    };
+    for (key, ns) in store.objects_of("", "namespaces") {
+        if ns.pointer("/metadata/deletionTimestamp").is_some()
+            || store.get(&sa, &key.3, "default").is_ok()
+        {
+            continue;
+        }
+        let obj =
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}});
+        let opts = WriteOpts {
+            manager: "kube-controller-manager".into(),
+            manager_given: true,
+            ..Default::default()
+        };
+        let _ = store.create(&sa, &key.3, obj, &opts);
+    }
 }
 
-/// Runs the controllers forever, one pass per `interval`.
+/// Runs the controllers forever, one pass per `interval` (skipped while nothing changed).
 pub async fn run(shared: Arc<Shared>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
+    let mut seen = u64::MAX;
     loop {
         ticker.tick().await;
+        let rv = shared.lock().resource_version();
+        if rv == seen {
+            continue;
+        }
         reconcile_once(&shared);
+        seen = shared.lock().resource_version();
     }
 }
 

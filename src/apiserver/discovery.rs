@@ -76,6 +76,64 @@ pub fn serve(reg: &Registry, route: &Route) -> Option<Value> {
     }
 }
 
+/// The media type of aggregated discovery (what kubectl and kube-rs ask for first).
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// The aggregated discovery document (`apidiscovery.k8s.io/v2`) of the core group (`core`)
+/// or of all named groups.
+pub fn aggregated(reg: &Registry, core: bool) -> Value {
+    let items: Vec<Value> = reg
+        .groups()
+        .iter()
+        .filter(|(g, _)| g.is_empty() == core)
+        .map(|(g, vs)| {
+            let versions: Vec<Value> = vs
+                .iter()
+                .map(|v| {
+                    let resources: Vec<Value> = reg
+                        .types()
+                        .iter()
+                        .filter(|t| t.group == *g && t.version == *v)
+                        .map(|t| {
+                            let kind = json!({"group": t.group, "version": t.version, "kind": t.kind});
+                            let mut subs = Vec::new();
+                            if t.status_subresource {
+                                subs.push(json!({"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}));
+                            }
+                            if t.group == "apps" && t.kind != "DaemonSet" {
+                                subs.push(json!({"subresource": "scale",
+                                    "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                                    "verbs": ["get", "patch", "update"]}));
+                            }
+                            let mut r = json!({
+                                "resource": t.plural,
+                                "responseKind": kind,
+                                "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
+                                "singularResource": t.singular,
+                                "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                            });
+                            if !t.short_names.is_empty() {
+                                r["shortNames"] = json!(t.short_names);
+                            }
+                            if !t.categories.is_empty() {
+                                r["categories"] = json!(t.categories);
+                            }
+                            if !subs.is_empty() {
+                                r["subresources"] = json!(subs);
+                            }
+                            r
+                        })
+                        .collect();
+                    json!({"version": v, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
 /// The `/openapi/v3` index: one entry per served group/version.
 pub fn openapi_v3_root(reg: &Registry) -> Value {
     let mut paths = serde_json::Map::new();
@@ -159,6 +217,29 @@ mod tests {
             .collect();
         assert!(res.contains(&"deployments") && res.contains(&"deployments/status"));
         assert!(serve(&reg, &Route::ResourceList("nope".into(), "v1".into())).is_none());
+    }
+
+    #[test]
+    fn aggregated_discovery_lists_groups_resources_and_subresources() {
+        let reg = Registry::new();
+        let core = aggregated(&reg, true);
+        assert_eq!(core["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(core["items"][0]["metadata"]["name"], "");
+        let named = aggregated(&reg, false);
+        let apps = named["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["metadata"]["name"] == "apps")
+            .expect("apps");
+        let dep = apps["versions"][0]["resources"]
+            .as_array()
+            .expect("res")
+            .iter()
+            .find(|r| r["resource"] == "deployments")
+            .expect("dep");
+        assert_eq!(dep["scope"], "Namespaced");
+        assert_eq!(dep["subresources"][0]["subresource"], "status");
     }
 
     #[test]

@@ -218,6 +218,8 @@ pub enum ServerError {
     },
     #[error("cannot build a kube client: {0}")]
     Client(String),
+    #[error("cannot use data file {path}: {message}")]
+    Data { path: String, message: String },
     #[error("cannot write kubeconfig {path}: {source}")]
     Kubeconfig {
         path: String,

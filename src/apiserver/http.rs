@@ -73,6 +73,9 @@ impl Shared {
     }
 }
 
+/// The largest request body accepted (kube-apiserver allows 3 MiB objects; CRDs can be big).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
 /// The router of the whole server.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -85,6 +88,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/openapi/v3", get(openapi_root))
         .route("/openapi/v3/{*gv}", get(openapi_gv))
         .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared)
 }
 
@@ -259,6 +263,16 @@ async fn handle(
     }
     let t = match route {
         Route::Resource(t) => t,
+        Route::ApiVersions | Route::GroupList if wants_aggregated(&headers) => {
+            let doc = discovery::aggregated(&s.lock().registry, route == Route::ApiVersions);
+            let body = serde_json::to_vec(&doc).unwrap_or_default();
+            return (
+                StatusCode::OK,
+                [("content-type", discovery::AGGREGATED_V2)],
+                body,
+            )
+                .into_response();
+        }
         other => {
             let store = s.lock();
             return match discovery::serve(&store.registry, &other) {
@@ -341,7 +355,27 @@ async fn handle(
 
 fn is_json_or_yaml(ct: &str) -> bool {
     let base = ct.split(';').next().unwrap_or_default().trim();
-    base.is_empty() || base == "application/json" || base == "application/yaml" || base == "*/*"
+    base.is_empty()
+        || base == "application/json"
+        || base == "application/yaml"
+        || base == "*/*"
+        || base == PROTOBUF
+}
+
+/// Whether the client prefers aggregated discovery v2 (listed before plain JSON).
+fn wants_aggregated(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("g=apidiscovery.k8s.io") && first.contains("v=v2;"))
+        || accept.split(',').any(|a| {
+            a.trim()
+                .starts_with("application/json;g=apidiscovery.k8s.io;v=v2;")
+        })
 }
 
 fn wants_table(headers: &HeaderMap) -> bool {
@@ -402,9 +436,18 @@ fn write_opts(q: &HashMap<String, String>, headers: &HeaderMap) -> WriteOpts {
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+fn parse_body(body: &[u8], headers: &HeaderMap) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ApiError::BadRequest("the request body is empty".into()));
+    }
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if ct.split(';').next().unwrap_or_default().trim() == PROTOBUF {
+        return super::protobuf::decode(body);
     }
     serde_json::from_slice(body)
         .or_else(|_| serde_yaml::from_slice(body))
@@ -434,6 +477,10 @@ fn dispatch(
             message: "the server could not find the requested resource".into(),
             target: Default::default(),
         });
+    }
+    if t.subresource.as_deref() == Some("scale") && rt.group == "apps" && rt.kind != "DaemonSet" {
+        let name = t.name.as_deref().unwrap_or_default();
+        return scale(s, rt, &ns, name, method, ptype, body, headers, q);
     }
     let status = match t.subresource.as_deref() {
         None => false,
@@ -494,11 +541,11 @@ fn dispatch(
             ))
         }
         ("POST", None) => {
-            let obj = parse_body(body)?;
+            let obj = parse_body(body, headers)?;
             Ok((StatusCode::CREATED, store.create(rt, &ns, obj, &opts)?))
         }
         ("PUT", Some(name)) => {
-            let obj = parse_body(body)?;
+            let obj = parse_body(body, headers)?;
             Ok((
                 StatusCode::OK,
                 store.update(rt, &ns, name, obj, status, &opts)?,
@@ -525,7 +572,7 @@ fn dispatch(
             let d: Value = if body.is_empty() {
                 json!({})
             } else {
-                parse_body(body)?
+                parse_body(body, headers)?
             };
             let prop = propagation(
                 q.get("propagationPolicy")
@@ -573,6 +620,87 @@ fn dispatch(
     }
 }
 
+/// The `autoscaling/v1` Scale view of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let labels = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object);
+    let selector: Vec<String> = labels
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": obj.pointer("/metadata/name"), "namespace": obj.pointer("/metadata/namespace"),
+            "uid": obj.pointer("/metadata/uid"), "resourceVersion": obj.pointer("/metadata/resourceVersion"),
+            "creationTimestamp": obj.pointer("/metadata/creationTimestamp")},
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector.join(",")}})
+}
+
+/// GET, PUT and PATCH of the `scale` subresource of Deployments, StatefulSets and ReplicaSets.
+#[allow(clippy::too_many_arguments)]
+fn scale(
+    s: &Shared,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    method: &Method,
+    ptype: Option<PatchType>,
+    body: &[u8],
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Outcome {
+    let opts = &write_opts(q, headers);
+    let mut store = s.lock();
+    let current = store.get(rt, ns, name)?;
+    let mut sc = scale_of(&current);
+    match method.as_str() {
+        "GET" => return Ok((StatusCode::OK, sc)),
+        "PUT" => sc = parse_body(body, headers)?,
+        "PATCH" => {
+            let p: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+            match ptype {
+                Some(PatchType::Json) => super::patch::json_patch(&mut sc, &p)?,
+                Some(PatchType::Merge) | Some(PatchType::Strategic) => {
+                    super::patch::merge_patch(&mut sc, &p)
+                }
+                _ => {
+                    return Err(ApiError::UnsupportedMediaType(
+                        "unsupported patch type for scale".into(),
+                    ))
+                }
+            }
+        }
+        _ => {
+            return Err(ApiError::MethodNotAllowed(format!(
+                "{method} is not allowed on scale"
+            )))
+        }
+    }
+    let replicas = sc
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Scale",
+                "autoscaling",
+                name,
+                vec![super::error::Cause {
+                    reason: "FieldValueRequired".into(),
+                    field: "spec.replicas".into(),
+                    message: "Required value".into(),
+                }],
+            )
+        })?;
+    let patch = serde_json::to_vec(&json!({"spec": {"replicas": replicas}})).unwrap_or_default();
+    let (updated, _) = store.patch(rt, ns, name, PatchType::Merge, &patch, false, opts)?;
+    Ok((StatusCode::OK, scale_of(&updated)))
+}
+
 fn propagation(p: Option<&str>) -> Propagation {
     match p {
         Some("Orphan") => Propagation::Orphan,
@@ -596,6 +724,15 @@ fn watch(
     headers: &HeaderMap,
 ) -> Response {
     let table = wants_table(headers);
+    let mut q = q;
+    if let Some(name) = &t.name {
+        // `GET .../<name>?watch=1` watches that one object.
+        let sel = match q.get("fieldSelector").filter(|f| !f.is_empty()) {
+            Some(f) => format!("{f},metadata.name={name}"),
+            None => format!("metadata.name={name}"),
+        };
+        q.insert("fieldSelector".into(), sel);
+    }
     let lo = match list_opts(&q) {
         Ok(lo) => lo,
         Err(e) => return error_response(&e),
@@ -679,13 +816,17 @@ fn watch(
                         Ok(ev) => ev,
                         Err(_) => return,
                     };
-                    if ev.rv <= start.start_rv || ev.group != rt.group || ev.plural != rt.plural {
+                    if ev.rv <= start.start_rv {
+                        continue;
+                    }
+                    // Bookmarks may carry any later version: nothing of ours happened in between.
+                    last_rv = ev.rv;
+                    if ev.group != rt.group || ev.plural != rt.plural {
                         continue;
                     }
                     if scope.as_deref().is_some_and(|n| n != ev.namespace) {
                         continue;
                     }
-                    last_rv = ev.rv;
                     if !(lo.labels.matches(&ev.object) && lo.fields.matches(&ev.object)) {
                         continue;
                     }

@@ -13,10 +13,12 @@
 //! ```
 
 pub mod controllers;
+pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod patch;
+pub mod protobuf;
 pub mod registry;
 pub mod select;
 pub mod ssa;
@@ -28,6 +30,7 @@ pub mod validate;
 pub use error::{ApiError, ServerError};
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -50,6 +53,8 @@ pub struct Options {
     pub bookmark_interval: Duration,
     /// Watch events kept for resuming; older versions get 410 Gone.
     pub history: usize,
+    /// Keep state in `<dir>/state.json`: loaded at start, saved every second when it changed.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -62,6 +67,7 @@ impl Default for Options {
             controller_interval: Duration::from_millis(200),
             bookmark_interval: Duration::from_secs(1),
             history: 10_000,
+            data_dir: None,
         }
     }
 }
@@ -72,6 +78,7 @@ pub struct ApiServer {
     shared: Arc<http::Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
+    data_file: Option<PathBuf>,
 }
 
 impl ApiServer {
@@ -87,8 +94,13 @@ impl ApiServer {
             addr: opts.listen.to_string(),
             source,
         })?;
+        let mut store = store::Store::new(opts.history);
+        let data_file = opts.data_dir.as_ref().map(|d| d.join("state.json"));
+        if let Some(file) = &data_file {
+            load_snapshot(&mut store, file)?;
+        }
         let shared = http::Shared::new(
-            store::Store::new(opts.history),
+            store,
             http::Tuning {
                 fail_rate: opts.fail_rate,
                 latency: opts.latency,
@@ -110,12 +122,35 @@ impl ApiServer {
                 opts.controller_interval,
             )));
         }
+        if let Some(file) = data_file.clone() {
+            let shared = shared.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut saved = 0;
+                let mut ticker = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    ticker.tick().await;
+                    let rv = shared.lock().resource_version();
+                    if rv != saved && save_snapshot(&shared, &file).is_ok() {
+                        saved = rv;
+                    }
+                }
+            }));
+        }
         Ok(ApiServer {
             addr,
             shared,
             shutdown: Some(tx),
             tasks,
+            data_file,
         })
+    }
+
+    /// Saves the state to `--data DIR` now (no-op without a data directory).
+    pub fn save(&self) -> Result<(), ServerError> {
+        match &self.data_file {
+            Some(file) => save_snapshot(&self.shared, file),
+            None => Ok(()),
+        }
     }
 
     /// The bound address.
@@ -173,6 +208,35 @@ impl Drop for ApiServer {
             t.abort();
         }
     }
+}
+
+fn data_error(path: &Path, message: impl ToString) -> ServerError {
+    ServerError::Data {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn load_snapshot(store: &mut store::Store, file: &Path) -> Result<(), ServerError> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| data_error(dir, e))?;
+    }
+    if !file.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read(file).map_err(|e| data_error(file, e))?;
+    let snap: serde_json::Value = serde_json::from_slice(&text).map_err(|e| data_error(file, e))?;
+    store.restore(&snap);
+    Ok(())
+}
+
+/// Writes the snapshot atomically (temporary file, then rename).
+fn save_snapshot(shared: &http::Shared, file: &Path) -> Result<(), ServerError> {
+    let snap = shared.lock().snapshot();
+    let bytes = serde_json::to_vec(&snap).map_err(|e| data_error(file, e))?;
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| data_error(&tmp, e))?;
+    std::fs::rename(&tmp, file).map_err(|e| data_error(file, e))
 }
 
 /// A kubeconfig for `url` with a context named `driftless`.

@@ -69,6 +69,17 @@ impl ResourceType {
             main["categories"] = json!(self.categories);
         }
         let mut out = vec![main];
+        if self.group == "apps" && self.kind != "DaemonSet" {
+            out.push(json!({
+                "name": format!("{}/scale", self.plural),
+                "singularName": "",
+                "namespaced": self.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
         if self.status_subresource {
             out.push(json!({
                 "name": format!("{}/status", self.plural),

@@ -46,11 +46,13 @@ pub fn list_kind(parent: &[Pe], name: &str, items: &[Value], builtin: bool) -> L
         "hostAliases" => vec!["ip"],
         "conditions" => vec!["type"],
         "topologySpreadConstraints" => vec!["topologyKey", "whenUnsatisfiable"],
+        // kube-apiserver also keys ports by the (defaulted) protocol; keying by the port alone
+        // keeps applied configurations and defaulted live objects on the same paths.
         "ports" => {
             if items.iter().all(|i| i.get("containerPort").is_some()) {
-                vec!["containerPort", "protocol"]
+                vec!["containerPort"]
             } else if items.iter().all(|i| i.get("port").is_some()) {
-                vec!["port", "protocol"]
+                vec!["port"]
             } else {
                 return ListKind::Atomic;
             }

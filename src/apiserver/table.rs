@@ -35,6 +35,88 @@ fn extra_columns(rt: &ResourceType) -> Vec<Column> {
             column("Status", "string", ""),
             Box::new(|o| cell(o.pointer("/status/phase"))),
         )),
+        ("", "Pod") => {
+            out.push((
+                column("Ready", "string", ""),
+                Box::new(|o| {
+                    let total = o
+                        .pointer("/spec/containers")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    let ready = o
+                        .pointer("/status/conditions")
+                        .and_then(Value::as_array)
+                        .is_some_and(|cs| {
+                            cs.iter()
+                                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                        });
+                    json!(format!("{}/{total}", if ready { total } else { 0 }))
+                }),
+            ));
+            out.push((
+                column("Status", "string", ""),
+                Box::new(|o| cell(o.pointer("/status/phase"))),
+            ));
+            out.push((column("Restarts", "integer", ""), Box::new(|_| json!(0))));
+        }
+        ("", "Service") => {
+            out.push((
+                column("Type", "string", ""),
+                Box::new(|o| cell(o.pointer("/spec/type"))),
+            ));
+            out.push((
+                column("Cluster-IP", "string", ""),
+                Box::new(|o| cell(o.pointer("/spec/clusterIP"))),
+            ));
+            out.push((
+                column("Port(s)", "string", ""),
+                Box::new(|o| {
+                    let ports: Vec<String> = o
+                        .pointer("/spec/ports")
+                        .and_then(Value::as_array)
+                        .map(|ps| {
+                            ps.iter()
+                                .map(|p| {
+                                    let proto =
+                                        p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+                                    format!(
+                                        "{}/{proto}",
+                                        p.get("port").map(Value::to_string).unwrap_or_default()
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    json!(if ports.is_empty() {
+                        "<none>".to_string()
+                    } else {
+                        ports.join(",")
+                    })
+                }),
+            ));
+        }
+        ("batch", "Job") => out.push((
+            column("Status", "string", ""),
+            Box::new(|o| {
+                let conds = o
+                    .pointer("/status/conditions")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let has = |t: &str| {
+                    conds
+                        .iter()
+                        .any(|c| c["type"] == t && c["status"] == "True")
+                };
+                json!(if has("Complete") {
+                    "Complete"
+                } else if has("Failed") {
+                    "Failed"
+                } else {
+                    "Running"
+                })
+            }),
+        )),
         ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") => out.push((
             column("Ready", "string", ""),
             Box::new(|o| {

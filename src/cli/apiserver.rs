@@ -1,5 +1,5 @@
 //! `driftless apiserver [--listen 127.0.0.1:6443] [--kubeconfig-out FILE] [--fail-rate F]
-//! [--latency MS] [--no-controllers]`: runs the embedded API server until interrupted.
+//! [--latency MS] [--data DIR] [--no-controllers]`: runs the embedded API server until interrupted.
 
 use crate::apiserver::{ApiServer, Options};
 use anyhow::{bail, Context, Result};
@@ -22,6 +22,9 @@ pub struct ApiserverArgs {
     /// Milliseconds of delay added to every API request.
     #[arg(long, default_value_t = 0)]
     pub latency: u64,
+    /// Keep state in DIR/state.json across restarts (saved every second and on Ctrl-C).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// Do not run the simulated controllers (workload status, Job completion, PVC binding).
     #[arg(long)]
     pub no_controllers: bool,
@@ -41,6 +44,7 @@ pub fn run(args: ApiserverArgs) -> Result<i32> {
             fail_rate: args.fail_rate,
             latency: Duration::from_millis(args.latency),
             controllers: !args.no_controllers,
+            data_dir: args.data.clone(),
             ..Options::default()
         };
         let server = ApiServer::start(opts).await?;
@@ -49,10 +53,10 @@ pub fn run(args: ApiserverArgs) -> Result<i32> {
         }
         println!("ready {}", server.url());
         let _ = std::io::stdout().flush();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = server.wait() => {}
-        }
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        server.save()?;
         Ok(0)
     })
 }
