@@ -943,11 +943,92 @@ async fn dry_run_of_new_namespace_and_its_objects_reports_creates() {
     o.dry_run = true;
     o.diff = true;
     let r = engine
-        .apply(vec![namespace("fresh"), cm("fresh", "c", json!({"a":"1"}))], &o)
+        .apply(
+            vec![namespace("fresh"), cm("fresh", "c", json!({"a":"1"}))],
+            &o,
+        )
         .await;
     assert_ok(&r);
     let lines: Vec<String> = r.changes.changes.iter().map(ToString::to_string).collect();
-    assert_eq!(lines, vec!["Namespace/fresh created", "ConfigMap/fresh/c created"]);
-    assert!(r.diffs.iter().any(|d| d.contains("+++ desired/ConfigMap/fresh/c")));
-    assert!(get(&client, "/api/v1/namespaces/fresh").await.is_none(), "nothing written");
+    assert_eq!(
+        lines,
+        vec!["Namespace/fresh created", "ConfigMap/fresh/c created"]
+    );
+    assert!(r
+        .diffs
+        .iter()
+        .any(|d| d.contains("+++ desired/ConfigMap/fresh/c")));
+    assert!(
+        get(&client, "/api/v1/namespaces/fresh").await.is_none(),
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn per_object_ssa_and_reconcile_annotations_are_honoured() {
+    let srv = server().await;
+    let client = srv.client().unwrap();
+    let mut engine = Engine::new(client.clone());
+    let with = |name: &str, value: &str, key: &str, ann: &str| {
+        let mut o = cm("default", name, json!({"k": value}));
+        o["metadata"]["annotations"] = json!({ key: ann });
+        o
+    };
+    let ssa = "kustomize.toolkit.fluxcd.io/ssa";
+    let rec = "kustomize.toolkit.fluxcd.io/reconcile";
+    let first = vec![
+        with("once", "v1", ssa, "IfNotPresent"),
+        with("ignored", "v1", ssa, "Ignore"),
+        with("frozen", "v1", rec, "disabled"),
+    ];
+    let r = engine.apply(first, &opts("ann")).await;
+    assert_ok(&r);
+    let a = actions(&r);
+    assert_eq!(
+        a.get("ConfigMap/default/once").map(String::as_str),
+        Some("created")
+    );
+    assert_eq!(
+        a.get("ConfigMap/default/frozen").map(String::as_str),
+        Some("created")
+    );
+    assert_eq!(
+        a.get("ConfigMap/default/ignored").map(String::as_str),
+        Some("skipped (ssa: Ignore)")
+    );
+    assert!(
+        get(&client, "/api/v1/namespaces/default/configmaps/ignored")
+            .await
+            .is_none()
+    );
+
+    let second = vec![
+        with("once", "v2", ssa, "IfNotPresent"),
+        with("ignored", "v2", ssa, "Ignore"),
+        with("frozen", "v2", rec, "disabled"),
+    ];
+    let r = engine.apply(second, &opts("ann")).await;
+    assert_ok(&r);
+    let a = actions(&r);
+    assert_eq!(
+        a.get("ConfigMap/default/once").map(String::as_str),
+        Some("skipped (ssa: IfNotPresent)")
+    );
+    assert_eq!(
+        a.get("ConfigMap/default/frozen").map(String::as_str),
+        Some("skipped (reconcile: disabled)")
+    );
+    for name in ["once", "frozen"] {
+        let live = get(
+            &client,
+            &format!("/api/v1/namespaces/default/configmaps/{name}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            live.pointer("/data/k"),
+            Some(&json!("v1")),
+            "{name} left alone"
+        );
+    }
 }
