@@ -1032,3 +1032,49 @@ async fn per_object_ssa_and_reconcile_annotations_are_honoured() {
         );
     }
 }
+
+#[tokio::test]
+async fn dry_run_prune_reports_deletions_and_deletes_nothing() {
+    let srv = server().await;
+    let client = srv.client().unwrap();
+    let mut engine = Engine::new(client.clone());
+    let mut o = opts("dp");
+    o.prune = true;
+    assert_ok(
+        &engine
+            .apply(
+                vec![
+                    cm("default", "a", json!({})),
+                    cm("default", "b", json!({"x":"1"})),
+                ],
+                &o,
+            )
+            .await,
+    );
+    o.dry_run = true;
+    o.diff = true;
+    let r = engine.apply(vec![cm("default", "a", json!({}))], &o).await;
+    assert_ok(&r);
+    assert_eq!(
+        actions(&r).get("ConfigMap/default/b").map(String::as_str),
+        Some("deleted")
+    );
+    assert!(
+        r.diffs
+            .iter()
+            .any(|d| d.contains("--- live/ConfigMap/default/b") && d.contains("-  x: '1'")),
+        "{:?}",
+        r.diffs
+    );
+    assert!(
+        get(&client, "/api/v1/namespaces/default/configmaps/b")
+            .await
+            .is_some(),
+        "dry run deletes nothing"
+    );
+    let inv = engine.load_inventory(&o.owner).await.unwrap().unwrap();
+    assert!(
+        inv.get("default_b__ConfigMap").is_some(),
+        "dry run leaves the inventory alone"
+    );
+}
