@@ -210,7 +210,11 @@ async fn namespace_and_its_objects_apply_together() {
                 cm("shop", "cfg", json!({"a":"1"})),
                 namespace("shop"),
             ],
-            &opts("shop"),
+            &{
+                let mut o = opts("shop");
+                o.revision = "main@sha1:0123abcd".into();
+                o
+            },
         )
         .await;
     assert_ok(&r);
@@ -238,6 +242,18 @@ async fn namespace_and_its_objects_apply_together() {
         .unwrap()
         .unwrap();
     let ids: Vec<&str> = inv.entries.iter().map(|e| e.id.as_str()).collect();
+    assert!(inv.digest.starts_with("sha256:") && inv.revision == "main@sha1:0123abcd");
+    let cm = get(
+        &client,
+        "/api/v1/namespaces/default/configmaps/driftless-inventory-shop",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        cm.pointer("/data/revision"),
+        Some(&json!("main@sha1:0123abcd"))
+    );
+    assert_eq!(cm.pointer("/data/digest"), Some(&json!(inv.digest)));
     assert_eq!(
         ids,
         vec![

@@ -411,7 +411,7 @@ impl Engine {
         })?;
         let cm = json!({"apiVersion":"v1","kind":"ConfigMap",
             "metadata":{"name": name, "namespace": owner.namespace, "labels": {MANAGED_BY: FIELD_MANAGER}},
-            "data":{"inventory": text, "revision": inv.revision}});
+            "data":{"inventory": text, "revision": inv.revision, "digest": inv.digest}});
         let d = Desired {
             r: ObjRef::from_object(&cm).unwrap_or_default(),
             obj: cm,
@@ -668,6 +668,9 @@ impl Engine {
         let failed = !report.errors.is_empty();
         if failed {
             new.revision = old.revision.clone();
+            new.digest = old.digest.clone();
+        } else {
+            new.digest = new.set_digest();
         }
         let stale = old.stale(&new);
         if failed || !opts.prune {

@@ -62,6 +62,10 @@ pub struct Inventory {
     /// Source revision of the last successful apply, if the caller knows one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub revision: String,
+    /// sha256 of the whole applied set (every entry's id and desired digest), so two applies
+    /// of the same build are recognisable whatever their revision.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
     pub entries: Vec<Entry>,
     /// `apiVersion/Kind` → REST mapping, for every kind in `entries`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -134,6 +138,17 @@ impl Inventory {
             .collect();
         plan::reverse_order(&mut out);
         out
+    }
+
+    /// The digest of the applied set: sha256 over the sorted `id=digest` lines of the entries.
+    pub fn set_digest(&self) -> String {
+        let mut lines: Vec<String> = self
+            .entries
+            .iter()
+            .map(|e| format!("{}={}", e.id, e.digest))
+            .collect();
+        lines.sort();
+        super::normalize::digest(&serde_json::Value::from(lines))
     }
 
     /// Sorts entries by id so the stored form is stable (and a no-op apply rewrites nothing).
@@ -248,6 +263,27 @@ mod tests {
             ..Default::default()
         };
         assert!(old.stale(&new).is_empty());
+    }
+
+    #[test]
+    fn set_digest_depends_on_content_not_order() {
+        let a = entry(&r("", "ConfigMap", "a", "c"));
+        let mut b = entry(&r("", "Secret", "a", "s"));
+        let one = Inventory {
+            entries: vec![a.clone(), b.clone()],
+            ..Default::default()
+        };
+        let two = Inventory {
+            entries: vec![b.clone(), a.clone()],
+            ..Default::default()
+        };
+        assert_eq!(one.set_digest(), two.set_digest());
+        b.digest = "sha256:changed".into();
+        let three = Inventory {
+            entries: vec![a, b],
+            ..Default::default()
+        };
+        assert_ne!(one.set_digest(), three.set_digest());
     }
 
     #[test]

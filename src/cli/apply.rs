@@ -89,6 +89,29 @@ pub fn build_objects(dir: &std::path::Path) -> Result<Vec<serde_json::Value>> {
         .collect())
 }
 
+/// The Flux-style revision of DIR's git checkout (`main@sha1:<hex>`, or `sha1:<hex>` on a
+/// detached HEAD); empty when DIR is not in a git repository or git is missing.
+pub fn git_revision(dir: &std::path::Path) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let Some(sha) = git(&["rev-parse", "HEAD"]) else {
+        return String::new();
+    };
+    match git(&["symbolic-ref", "--short", "-q", "HEAD"]) {
+        Some(branch) => format!("{branch}@sha1:{sha}"),
+        None => format!("sha1:{sha}"),
+    }
+}
+
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -111,6 +134,7 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
     // The inventory lives in --namespace: pruning that namespace would delete the inventory too.
     opts.agent_namespace = Some(args.namespace.clone());
     opts.poll_interval = Duration::from_secs(1);
+    opts.revision = git_revision(&args.dir);
     let report = runtime()?.block_on(async {
         let client = crate::apply::engine::client_from_kubeconfig(args.kubeconfig.as_deref())
             .await
@@ -132,6 +156,39 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revision_of_a_git_checkout_names_branch_and_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(git_revision(dir.path()), "", "not a repository");
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        if !git(&["init", "-q", "-b", "main"]).status.success() {
+            return; // no git on this machine
+        }
+        git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ]);
+        let sha = String::from_utf8(git(&["rev-parse", "HEAD"]).stdout).unwrap();
+        assert_eq!(
+            git_revision(dir.path()),
+            format!("main@sha1:{}", sha.trim())
+        );
+    }
 
     #[test]
     fn parses_go_durations() {
