@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apiserver;
+pub mod apply;
 pub mod build;
 pub mod cli;
 pub mod yaml;
