@@ -71,7 +71,6 @@ fn secret(pw: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the kustomize builder (yaml parser, patches) merged into main"]
 async fn apply_prints_changeset_and_reapply_is_unchanged() {
     let c = Cluster::start().await;
     let s = secret("hunter2");
@@ -98,7 +97,6 @@ async fn apply_prints_changeset_and_reapply_is_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the kustomize builder (yaml parser, patches) merged into main"]
 async fn diff_exit_codes_and_secret_masking() {
     let c = Cluster::start().await;
     let s = secret("hunter2");
@@ -147,7 +145,6 @@ async fn diff_exit_codes_and_secret_masking() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the kustomize builder (yaml parser, patches) merged into main"]
 async fn build_error_prunes_nothing() {
     let c = Cluster::start().await;
     let s = secret("x");
