@@ -6,4 +6,5 @@ pub mod apiserver;
 pub mod apply;
 pub mod build;
 pub mod cli;
+pub mod source;
 pub mod yaml;
