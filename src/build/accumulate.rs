@@ -41,6 +41,8 @@ const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
 #[derive(Default)]
 struct Acc {
     res: Vec<Resource>,
+    /// Ids of `res`, cached between consecutive appends.
+    ids: Option<HashSet<(super::Gvk, String, String)>>,
     cfg: Option<TransformerConfig>,
     vars: Vec<Var>,
 }
@@ -52,7 +54,23 @@ impl Acc {
 
     /// Appends resources, refusing an id that is already registered.
     fn append_all(&mut self, incoming: Vec<Resource>, context: &str) -> Result<()> {
-        let mut seen: HashSet<(super::Gvk, String, String)> = self.res.iter().map(id_key).collect();
+        // The id set stays valid while only appends happen (a base's many resources are
+        // appended one base after another); `transform` and `absorb` invalidate it.
+        let mut seen = match self.ids.take() {
+            Some(s) if s.len() == self.res.len() => s,
+            _ => self.res.iter().map(id_key).collect::<HashSet<_>>(),
+        };
+        let result = self.append_checked(incoming, context, &mut seen);
+        self.ids = Some(seen);
+        result
+    }
+
+    fn append_checked(
+        &mut self,
+        incoming: Vec<Resource>,
+        context: &str,
+        seen: &mut HashSet<(super::Gvk, String, String)>,
+    ) -> Result<()> {
         for r in incoming {
             if !seen.insert(id_key(&r)) {
                 return Err(Error::invalid(
@@ -228,8 +246,13 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
         Err(e) => {
             // kustomize decodes with Go's encoding/json, which matches field names
             // case-insensitively (`nameprefix:` works); retry with the keys normalised.
-            let normalised = serde_yaml::from_str::<serde_yaml::Value>(&text)
-                .ok()
+            // A repeated key: kustomize keeps the last one, so read the text that way.
+            let raw = serde_yaml::from_str::<serde_yaml::Value>(&text).ok().or_else(|| {
+                let docs = yaml::parse_documents_keep_last(&text).ok()?;
+                let json = serde_json::Value::from(&docs.into_iter().next()?.value);
+                serde_yaml::to_value(json).ok()
+            });
+            let normalised = raw
                 .map(|mut v| {
                     normalise_field_names(&mut v);
                     v
@@ -754,6 +777,7 @@ fn check_object(v: &Value, at: &str) -> Result<()> {
 
 /// Adds a generated object, honouring its `behavior` against an existing object of the same id.
 fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
+    acc.ids = None;
     let id = r.id();
     let found: Vec<usize> = acc
         .res
@@ -825,7 +849,8 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
                 }
             }
             old.obj = obj;
-            old.needs_hash = r.needs_hash;
+            // The hash suffix survives only when both the old object and the new generator want it.
+            old.needs_hash = old.needs_hash && r.needs_hash;
             Ok(())
         }
         (_, _) => Err(Error::invalid(
@@ -837,6 +862,7 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
 
 /// The builtin transformers of one kustomization, in kustomize's fixed order.
 fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> Result<()> {
+    acc.ids = None;
     let cfg = acc.cfg.clone().unwrap_or_else(TransformerConfig::builtin);
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
         let field = format!("{kfile}: patchesStrategicMerge[{i}]");
@@ -1006,9 +1032,10 @@ fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Resu
     let ctx = format!("{field}: {} ({})", target.id(), target.origin());
     match smp::apply(&target.obj, d).map_err(|e| e.context(&ctx))? {
         Some(obj) => {
-            let (name, ns) = (target.name().to_string(), target.namespace().to_string());
+            let (name, ns, kind) =
+                (target.name().to_string(), target.namespace().to_string(), target.kind().to_string());
             res[i].obj = obj;
-            restore_identity(&mut res[i], &name, &ns, None);
+            restore_identity(&mut res[i], &name, &ns, Some(&kind));
         }
         None => {
             res.remove(i);
@@ -1072,14 +1099,10 @@ fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str)
         let selected = selector::select(res, target).map_err(|e| e.context(field))?;
         for i in selected {
             let r = &mut res[i];
-            let (name, ns, kind) = (
-                r.name().to_string(),
-                r.namespace().to_string(),
-                r.kind().to_string(),
-            );
             let ctx = format!("{field}: {} ({})", r.id(), r.origin());
+            // kustomize records the id and keeps whatever the JSON patch did to name and kind.
+            r.store_prev_id();
             jsonpatch::apply(&mut r.obj, &ops).map_err(|e| e.context(&ctx))?;
-            after_targeted_patch(r, &name, &ns, &kind, p);
         }
         return Ok(());
     }
