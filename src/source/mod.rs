@@ -34,6 +34,8 @@
 
 pub mod artifact;
 pub mod error;
+#[cfg(test)]
+mod http_tests;
 mod known_hosts;
 mod remote;
 pub mod resolve;
