@@ -39,6 +39,8 @@ mod http_tests;
 mod known_hosts;
 mod remote;
 pub mod resolve;
+#[cfg(test)]
+mod ssh_tests;
 
 pub use error::{Error, Result};
 use git2::Oid;
@@ -661,6 +663,12 @@ mod tests {
             "annotated tags report the commit, not the tag object"
         );
         assert_eq!(std::fs::read_to_string(a.dir.join("v")).expect("read"), "2");
+        let again = fetch(&src(&up, tag("v2.0.0")), cache.path(), Some(&a)).expect("fetch");
+        assert_eq!(
+            again,
+            FetchOutcome::Unchanged,
+            "an annotated tag still on its commit is unchanged"
+        );
     }
 
     #[test]
@@ -1124,5 +1132,55 @@ mod tests {
             }
             other => panic!("expected a fetch error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn changed_ignore_rules_produce_a_new_artifact_for_the_same_commit() {
+        let up = Upstream::new();
+        up.commit("main", &[("a.yaml", "a: 1\n"), ("b.yaml", "b: 1\n")], "one");
+        let cache = tempfile::tempdir().expect("cache");
+        let s = src(&up, branch("main"));
+        let first = fetched(fetch(&s, cache.path(), None));
+        let narrowed = GitSource {
+            ignore: Some("b.yaml\n".into()),
+            ..s
+        };
+        let second = fetched(fetch(&narrowed, cache.path(), Some(&first)));
+        assert_eq!(second.revision, first.revision);
+        assert_eq!(files(&second.dir), vec!["a.yaml"]);
+        assert_ne!(second.digest, first.digest);
+    }
+
+    #[test]
+    fn exceeding_the_timeout_aborts_the_download_with_a_fetch_error() {
+        let up = Upstream::new();
+        let big = "x".repeat(1 << 16);
+        let files: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("f{i}.txt"), format!("{i}{big}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        up.commit("main", &refs, "big");
+        let cache = tempfile::tempdir().expect("cache");
+        let s = GitSource {
+            timeout: Some(Duration::from_nanos(1)),
+            ..src(&up, branch("main"))
+        };
+        match fetch(&s, cache.path(), None) {
+            Err(Error::Fetch { message, .. }) => {
+                assert!(message.contains("timed out"), "{message}")
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        let relaxed = GitSource {
+            timeout: Some(Duration::from_secs(30)),
+            ..s
+        };
+        assert!(matches!(
+            fetch(&relaxed, cache.path(), None),
+            Ok(FetchOutcome::Fetched(_))
+        ));
     }
 }
