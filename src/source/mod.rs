@@ -77,6 +77,55 @@ pub enum GitAuth {
     },
 }
 
+impl GitAuth {
+    /// Reads credentials from the data of a GitRepository's `secretRef` Secret, with Flux's
+    /// keys: for `ssh://` URLs `identity` (private key), `known_hosts` and optional `password`
+    /// (the key's passphrase); otherwise `bearerToken`, or `username` + `password`.
+    /// `Ok(None)` when the Secret holds no credentials for the URL's scheme.
+    pub fn from_secret_data(
+        url: &str,
+        data: &std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> std::result::Result<Option<GitAuth>, String> {
+        let get = |key: &str| -> std::result::Result<Option<String>, String> {
+            data.get(key)
+                .map(|v| {
+                    String::from_utf8(v.clone()).map_err(|_| format!("key '{key}' is not UTF-8"))
+                })
+                .transpose()
+        };
+        if is_ssh_url(url) {
+            let Some(identity) = get("identity")? else {
+                return Ok(None);
+            };
+            let known_hosts = get("known_hosts")?
+                .filter(|k| !k.trim().is_empty())
+                .ok_or_else(|| "ssh credentials need a 'known_hosts' key".to_string())?;
+            return Ok(Some(GitAuth::Ssh {
+                identity,
+                passphrase: get("password")?,
+                known_hosts,
+            }));
+        }
+        if let Some(token) = get("bearerToken")? {
+            return Ok(Some(GitAuth::Bearer { token }));
+        }
+        match (get("username")?, get("password")?) {
+            (Some(username), Some(password)) => Ok(Some(GitAuth::Basic { username, password })),
+            (None, None) => Ok(None),
+            _ => Err("basic auth needs both 'username' and 'password' keys".to_string()),
+        }
+    }
+}
+
+/// Whether a URL uses ssh (`ssh://…`, or scp-like `user@host:path`).
+fn is_ssh_url(url: &str) -> bool {
+    if let Some((scheme, _)) = url.split_once("://") {
+        return scheme.eq_ignore_ascii_case("ssh") || scheme.eq_ignore_ascii_case("git+ssh");
+    }
+    url.split_once(':')
+        .is_some_and(|(host, _)| !host.contains('/'))
+}
+
 impl std::fmt::Debug for GitAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print secret material.
@@ -1182,5 +1231,51 @@ mod tests {
             fetch(&relaxed, cache.path(), None),
             Ok(FetchOutcome::Fetched(_))
         ));
+    }
+
+    #[test]
+    fn secret_data_maps_to_credentials_with_flux_keys() {
+        let data = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, Vec<u8>> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        let https = "https://example.com/r.git";
+        assert_eq!(
+            GitAuth::from_secret_data(https, &data(&[("username", "u"), ("password", "p")])),
+            Ok(Some(GitAuth::Basic {
+                username: "u".into(),
+                password: "p".into()
+            }))
+        );
+        assert_eq!(
+            GitAuth::from_secret_data(https, &data(&[("bearerToken", "t")])),
+            Ok(Some(GitAuth::Bearer { token: "t".into() }))
+        );
+        assert_eq!(
+            GitAuth::from_secret_data(https, &data(&[("ca.crt", "x")])),
+            Ok(None)
+        );
+        assert!(GitAuth::from_secret_data(https, &data(&[("username", "u")])).is_err());
+        let ssh = "ssh://git@example.com/r.git";
+        assert_eq!(
+            GitAuth::from_secret_data(
+                ssh,
+                &data(&[
+                    ("identity", "KEY"),
+                    ("known_hosts", "h k v"),
+                    ("password", "pp")
+                ])
+            ),
+            Ok(Some(GitAuth::Ssh {
+                identity: "KEY".into(),
+                passphrase: Some("pp".into()),
+                known_hosts: "h k v".into()
+            }))
+        );
+        assert!(GitAuth::from_secret_data(ssh, &data(&[("identity", "KEY")])).is_err());
+        assert!(is_ssh_url("git@github.com:org/repo.git"));
+        assert!(!is_ssh_url("https://github.com/org/repo.git"));
     }
 }
