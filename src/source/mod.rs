@@ -27,6 +27,21 @@
 //! **Digest.** See [`artifact`]: sha256 over the sorted `(mode, sha256(contents), path)` lines
 //! of the artifact's files.
 //!
+//! **Pruning.** Artifact directories are touched when used (fetched or found unchanged); after
+//! each successful fetch, those of the source that are neither the new one nor `last` and
+//! were unused for [`ARTIFACT_GRACE`] are removed ([`prune_artifacts`] does it on demand).
+//!
+//! **Transports and credentials.** `file://`, `http(s)://` (basic auth via git2's credential
+//! callback, a bearer token as an `Authorization: Bearer` header, TLS checked by libgit2
+//! against the system roots, proxies from the environment) and `ssh://` (a private key from
+//! memory; the host key must be listed in `known_hosts`, see [`known_hosts`]). Custom CA
+//! bundles (`ca.crt`) and mTLS are not supported.
+//!
+//! **Timeout.** `GitSource::timeout` is enforced while objects are transferred (the fetch is
+//! aborted from git2's progress callbacks); a server that accepts the connection but never
+//! answers is bounded only by the socket timeouts, so callers should also bound the blocking
+//! task.
+//!
 //! **Errors.** Network, TLS, ssh host-key and credential failures are [`Error::Fetch`]
 //! (transient); a missing branch/tag/commit or an unsatisfiable semver range is
 //! [`Error::Reference`]; local I/O is [`Error::Cache`]. Messages name the URL without
@@ -36,7 +51,7 @@ pub mod artifact;
 pub mod error;
 #[cfg(test)]
 mod http_tests;
-mod known_hosts;
+pub mod known_hosts;
 mod remote;
 pub mod resolve;
 #[cfg(test)]
