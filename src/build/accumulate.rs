@@ -27,7 +27,7 @@ use super::{BuildOptions, Reorder};
 use crate::yaml::{self, Value};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// File names kustomize recognises, in its order of preference.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -36,6 +36,9 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 /// The label kustomize's `buildMetadata: [managedByLabel]` adds; kubectl's embedded kustomize
 /// reports its version as `(devel)`.
 const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
+
+/// kustomize's built-in transformer configuration, built once.
+static BUILTIN_CONFIG: LazyLock<TransformerConfig> = LazyLock::new(TransformerConfig::builtin);
 
 /// What one kustomization contributes to its parent.
 #[derive(Default)]
@@ -116,7 +119,8 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         .unwrap_or_default();
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
-    let cfg = acc.cfg.take().unwrap_or_else(TransformerConfig::builtin);
+    let own_cfg = acc.cfg.take();
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
     let mut res = acc.res;
 
     // Hash suffixes on generated objects, computed on their final content.
@@ -127,8 +131,8 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         r.set_name(&name);
         r.needs_hash = false;
     }
-    nameref::fix(&mut res, &cfg)?;
-    replacements::resolve_vars(&mut res, &acc.vars, &cfg)?;
+    nameref::fix(&mut res, cfg)?;
+    replacements::resolve_vars(&mut res, &acc.vars, cfg)?;
     res.retain(|r| !is_local_config(r));
 
     let order = match ctx.opts.reorder {
@@ -863,7 +867,8 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
 /// The builtin transformers of one kustomization, in kustomize's fixed order.
 fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> Result<()> {
     acc.ids = None;
-    let cfg = acc.cfg.clone().unwrap_or_else(TransformerConfig::builtin);
+    let own_cfg = acc.cfg.take();
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
         let field = format!("{kfile}: patchesStrategicMerge[{i}]");
         // An entry is a file path, or an inline patch when it holds a newline or a colon-space.
@@ -883,7 +888,7 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
     }
     let res = &mut acc.res;
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
-        transformers::namespace(res, ns, &cfg)
+        transformers::namespace(res, ns, cfg)
             .map_err(|e| e.context(format!("{kfile}: namespace")))?;
     }
     let (prefix, suffix) = (
@@ -891,7 +896,7 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
         k.name_suffix.as_deref().unwrap_or(""),
     );
     if !prefix.is_empty() || !suffix.is_empty() {
-        transformers::prefix_suffix(res, prefix, suffix, &cfg)
+        transformers::prefix_suffix(res, prefix, suffix, cfg)
             .map_err(|e| e.context(format!("{kfile}: namePrefix/nameSuffix")))?;
     }
     for (i, l) in k.labels.iter().enumerate() {
@@ -901,16 +906,16 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             l.include_selectors,
             l.include_templates,
             &l.fields,
-            &cfg,
+            cfg,
         )
         .map_err(|e| e.context(format!("{kfile}: labels[{i}]")))?;
     }
     if !k.common_labels.is_empty() {
-        transformers::labels(res, &k.common_labels, true, true, &[], &cfg)
+        transformers::labels(res, &k.common_labels, true, true, &[], cfg)
             .map_err(|e| e.context(format!("{kfile}: commonLabels")))?;
     }
     if !k.common_annotations.is_empty() {
-        transformers::annotations(res, &k.common_annotations, &cfg)
+        transformers::annotations(res, &k.common_annotations, cfg)
             .map_err(|e| e.context(format!("{kfile}: commonAnnotations")))?;
     }
     for (i, p) in k.patches_json6902.iter().enumerate() {
@@ -924,17 +929,18 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
         apply_patch(res, p, loader, &field)?;
     }
     if !k.replicas.is_empty() {
-        transformers::replicas(res, &k.replicas, &cfg)
+        transformers::replicas(res, &k.replicas, cfg)
             .map_err(|e| e.context(format!("{kfile}: replicas")))?;
     }
     if !k.images.is_empty() {
-        transformers::images(res, &k.images, &cfg)
+        transformers::images(res, &k.images, cfg)
             .map_err(|e| e.context(format!("{kfile}: images")))?;
     }
     if !k.replacements.is_empty() {
         let reps = load_replacements(&k.replacements, loader, kfile)?;
         replacements::apply(res, &reps).map_err(|e| e.context(format!("{kfile}: replacements")))?;
     }
+    acc.cfg = own_cfg;
     Ok(())
 }
 
