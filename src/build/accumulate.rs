@@ -251,11 +251,13 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
             // kustomize decodes with Go's encoding/json, which matches field names
             // case-insensitively (`nameprefix:` works); retry with the keys normalised.
             // A repeated key: kustomize keeps the last one, so read the text that way.
-            let raw = serde_yaml::from_str::<serde_yaml::Value>(&text).ok().or_else(|| {
-                let docs = yaml::parse_documents_keep_last(&text).ok()?;
-                let json = serde_json::Value::from(&docs.into_iter().next()?.value);
-                serde_yaml::to_value(json).ok()
-            });
+            let raw = serde_yaml::from_str::<serde_yaml::Value>(&text)
+                .ok()
+                .or_else(|| {
+                    let docs = yaml::parse_documents_keep_last(&text).ok()?;
+                    let json = serde_json::Value::from(&docs.into_iter().next()?.value);
+                    serde_yaml::to_value(json).ok()
+                });
             let normalised = raw
                 .map(|mut v| {
                     normalise_field_names(&mut v);
@@ -609,7 +611,8 @@ fn accumulate(
         accumulate(&cdir, ck, &ckfile, acc, ctx, true)?;
     }
     transform(&k, kfile, &loader, acc)?;
-    replacements::bind_vars(&mut acc.res, &k.vars).map_err(|e| e.context(format!("{kfile}: vars")))?;
+    replacements::bind_vars(&mut acc.res, &k.vars)
+        .map_err(|e| e.context(format!("{kfile}: vars")))?;
     acc.vars.extend(k.vars.iter().cloned());
     ctx.stack.pop();
     Ok(())
@@ -1038,8 +1041,11 @@ fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Resu
     let ctx = format!("{field}: {} ({})", target.id(), target.origin());
     match smp::apply(&target.obj, d).map_err(|e| e.context(&ctx))? {
         Some(obj) => {
-            let (name, ns, kind) =
-                (target.name().to_string(), target.namespace().to_string(), target.kind().to_string());
+            let (name, ns, kind) = (
+                target.name().to_string(),
+                target.namespace().to_string(),
+                target.kind().to_string(),
+            );
             res[i].obj = obj;
             restore_identity(&mut res[i], &name, &ns, Some(&kind));
         }
