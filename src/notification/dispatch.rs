@@ -9,7 +9,7 @@
 //!                          ▼
 //!                 bounded channel (full → dropped, counted)
 //!                          │
-//!                 worker ──► up to N deliveries at once:
+//!                 worker ──► one lane per provider, up to N deliveries at once each:
 //!                              redact ─► build payload ─► POST / SMTP (timeout)
 //!                              5xx, 408, 429, network error ─► backoff 2s, 4s, … ≤ 30s, retry
 //! ```
@@ -29,7 +29,8 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 /// Dispatcher tuning. The defaults follow Flux: 5 minute rate limit, 4 retries, 2–30 s backoff.
 #[derive(Clone, Debug)]
 pub struct DispatchOptions {
-    /// Jobs waiting for delivery; when full, new notifications are dropped (and counted).
+    /// Jobs waiting for delivery, overall and per provider; when full, new notifications are
+    /// dropped (and counted).
     pub queue_capacity: usize,
     /// The same event is sent at most once per interval. Zero disables dedup.
     pub rate_limit: Duration,
@@ -37,7 +38,8 @@ pub struct DispatchOptions {
     pub retries: u32,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
-    /// Deliveries in flight at once.
+    /// Deliveries in flight at once per provider. Each provider has its own lane, so a slow or
+    /// dead provider never holds up another.
     pub concurrency: usize,
 }
 
@@ -49,7 +51,7 @@ impl Default for DispatchOptions {
             retries: 4,
             backoff_min: Duration::from_secs(2),
             backoff_max: Duration::from_secs(30),
-            concurrency: 16,
+            concurrency: 4,
         }
     }
 }
@@ -269,10 +271,37 @@ async fn worker(
     mut rx: mpsc::Receiver<Job>,
     client: reqwest::Client,
 ) {
-    let concurrency = inner
-        .upgrade()
-        .map(|i| i.opts.concurrency.max(1))
-        .unwrap_or(1);
+    // One lane per provider: a dead provider fills only its own lane.
+    let mut lanes: HashMap<String, mpsc::Sender<Job>> = HashMap::new();
+    while let Some(job) = rx.recv().await {
+        let Some(strong) = inner.upgrade() else {
+            break;
+        };
+        let lane = lanes.entry(job.provider.name.clone()).or_insert_with(|| {
+            let (tx, lane_rx) = mpsc::channel(strong.opts.queue_capacity.max(1));
+            tokio::spawn(lane_worker(
+                inner.clone(),
+                lane_rx,
+                client.clone(),
+                strong.opts.concurrency.max(1),
+            ));
+            tx
+        });
+        if lane.try_send(job).is_err() {
+            let c = &strong.counters;
+            c.dropped.fetch_add(1, Ordering::Relaxed);
+            c.queued.fetch_sub(1, Ordering::AcqRel);
+            strong.idle.notify_waiters();
+        }
+    }
+}
+
+async fn lane_worker(
+    inner: std::sync::Weak<Inner>,
+    mut rx: mpsc::Receiver<Job>,
+    client: reqwest::Client,
+    concurrency: usize,
+) {
     let slots = Arc::new(Semaphore::new(concurrency));
     while let Some(job) = rx.recv().await {
         let Ok(permit) = slots.clone().acquire_owned().await else {
