@@ -251,3 +251,32 @@ async fn failure_mail_lists_failing_objects_and_never_the_password() {
     assert!(text.contains("password ***** was rejected"));
     assert!(!String::from_utf8_lossy(&mail.data).contains("pa55word"));
 }
+
+#[tokio::test]
+async fn starttls_provider_never_falls_back_to_plaintext() {
+    // The loopback server offers no STARTTLS; a provider configured for it must not send the
+    // mail (or the password) in the clear.
+    let (port, mails) = smtp_server();
+    let mut p = ProviderConfig::new("flux-system/email", ProviderType::Smtp, "");
+    p.smtp = Some(
+        SmtpConfig::from_address(
+            &format!("smtp://127.0.0.1:{port}"),
+            "driftless@example.com",
+            vec!["ops@example.com".into()],
+        )
+        .unwrap(),
+    );
+    p.secrets.insert("username".into(), "mailer".into());
+    p.secrets.insert("password".into(), "pa55word".into());
+    let d = Dispatcher::start(DispatchOptions {
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    d.send(Arc::new(p), sync_event());
+    assert!(d.wait_idle(Duration::from_secs(10)).await);
+    let s = d.stats();
+    assert_eq!((s.delivered, s.failed), (0, 1));
+    assert!(!s.last_error.unwrap_or_default().contains("pa55word"));
+    assert!(mails.try_recv().is_err());
+}

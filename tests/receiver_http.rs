@@ -245,3 +245,31 @@ async fn gitlab_token_header_and_generic_path_over_http() {
     assert_eq!(ok, 200);
     assert_eq!(g.triggered.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn oversized_chunked_body_without_length_is_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = serve(ReceiverType::Github, 1024).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\
+         X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\nConnection: close\r\n\r\n",
+        s.path
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..8 {
+        let chunk = vec![b'x'; 512];
+        let _ = conn
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .await;
+        let _ = conn.write_all(&chunk).await;
+        let _ = conn.write_all(b"\r\n").await;
+    }
+    let _ = conn.write_all(b"0\r\n\r\n").await;
+    let mut resp = Vec::new();
+    let _ = conn.read_to_end(&mut resp).await;
+    let status = String::from_utf8_lossy(&resp);
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    assert!(s.triggered.lock().unwrap().is_empty());
+}

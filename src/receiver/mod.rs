@@ -274,6 +274,17 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// The annotation a verified call sets on each target, as in Flux.
+pub const REQUESTED_AT_ANNOTATION: &str = "reconcile.fluxcd.io/requestedAt";
+
+/// The JSON merge patch that requests a reconcile now: `metadata.annotations
+/// ["reconcile.fluxcd.io/requestedAt"] = <RFC 3339 now>`.
+pub fn requested_at_patch() -> serde_json::Value {
+    serde_json::json!({"metadata": {"annotations": {
+        REQUESTED_AT_ANNOTATION: crate::apiserver::time::now_rfc3339()
+    }}})
+}
+
 /// What the router calls for every verified call.
 pub type Trigger = Arc<dyn Fn(ReceiverRef) + Send + Sync>;
 
@@ -509,6 +520,16 @@ mod tests {
         assert!(verify(&r, &hdrs(&[("X-Signature", sha1sig)]), body).is_ok());
         assert!(verify(&r, &hdrs(&[("X-Signature", sig256("s3cret", body))]), body).is_ok());
         assert!(verify(&r, &hdrs(&[("X-Signature", "md5=00".into())]), body).is_err());
+    }
+
+    #[test]
+    fn requested_at_patch_sets_the_flux_annotation_to_now() {
+        let patch = requested_at_patch();
+        let at = patch["metadata"]["annotations"][REQUESTED_AT_ANNOTATION]
+            .as_str()
+            .unwrap();
+        let secs = crate::apiserver::time::parse_rfc3339(at).unwrap();
+        assert!((crate::apiserver::time::unix_now() - secs).abs() < 5);
     }
 
     #[test]
