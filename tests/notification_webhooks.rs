@@ -508,3 +508,72 @@ async fn a_dead_provider_never_delays_send_or_other_providers() {
         t.elapsed()
     );
 }
+
+#[tokio::test]
+async fn alerts_route_by_severity_and_source_and_merge_their_metadata() {
+    use driftless::notification::{compile_patterns, AlertConfig, EventSource, Route};
+    use std::collections::BTreeMap;
+    let errors_only = Capture::start().await;
+    let everything = Capture::start().await;
+    let source = |name: &str| EventSource {
+        kind: "Kustomization".into(),
+        name: name.into(),
+        ..Default::default()
+    };
+    let routes = vec![
+        Route {
+            alert: AlertConfig {
+                name: "flux-system/oncall".into(),
+                namespace: "flux-system".into(),
+                event_severity: Severity::Error,
+                event_sources: vec![source("*")],
+                ..Default::default()
+            },
+            provider: Arc::new(ProviderConfig::new(
+                "flux-system/pager",
+                ProviderType::Generic,
+                &errors_only.url("/e"),
+            )),
+        },
+        Route {
+            alert: AlertConfig {
+                name: "flux-system/team".into(),
+                namespace: "flux-system".into(),
+                event_severity: Severity::Info,
+                event_sources: vec![source("apps")],
+                exclusion_list: compile_patterns("team", &["^skip me".into()]).unwrap(),
+                event_metadata: BTreeMap::from([("team".to_string(), "shop".to_string())]),
+                summary: Some("shop apps".into()),
+                ..Default::default()
+            },
+            provider: Arc::new(ProviderConfig::new(
+                "flux-system/chat",
+                ProviderType::Generic,
+                &everything.url("/i"),
+            )),
+        },
+    ];
+    let d = Dispatcher::start(fast()).unwrap();
+    let none = BTreeMap::new();
+    d.route(&routes, &sync_event(), &none);
+    let mut excluded = sync_event();
+    excluded.message = "skip me please".into();
+    d.route(&routes, &excluded, &none);
+    let mut other = sync_event();
+    other.involved_object.name = "infra".into();
+    d.route(&routes, &other, &none);
+    assert!(d.wait_idle(Duration::from_secs(10)).await);
+
+    assert!(errors_only.hits().is_empty());
+    let hits = everything.hits();
+    assert_eq!(hits.len(), 1);
+    let meta = &hits[0].json()["metadata"];
+    assert_eq!(meta["team"], "shop");
+    assert_eq!(meta["summary"], "shop apps");
+    assert_eq!(meta["env"], "prod");
+
+    d.route(&routes, &failure_event(), &none);
+    assert!(d.wait_idle(Duration::from_secs(10)).await);
+    assert_eq!(errors_only.hits().len(), 1);
+    assert_eq!(everything.hits().len(), 2);
+}
