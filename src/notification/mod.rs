@@ -26,5 +26,5 @@ pub use alert::{compile_patterns, AlertConfig, EventSource};
 pub use dispatch::{DispatchOptions, Dispatcher, Outcome, Route, Stats};
 pub use error::{Error, Result};
 pub use event::{Changes, Event, Failure, InvolvedObject, Severity};
-pub use provider::{ProviderConfig, ProviderType, SmtpConfig, SmtpSecurity};
+pub use provider::{ProviderConfig, ProviderSpec, ProviderType, SmtpConfig, SmtpSecurity};
 pub use redact::Redactor;

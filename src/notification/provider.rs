@@ -189,6 +189,67 @@ impl ProviderConfig {
     }
 }
 
+/// The Flux Provider fields the agent reads (spec plus Secret data), as plain values, so this
+/// module does not depend on the CRD types.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderSpec<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    /// `spec.type`.
+    pub kind: &'a str,
+    pub address: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub username: Option<&'a str>,
+    /// `spec.timeout`, already parsed.
+    pub timeout: Option<Duration>,
+    /// The Secret's data, decoded.
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl ProviderConfig {
+    /// Maps a Flux Provider onto a `ProviderConfig`. For `smtp` (not in Flux) the same fields
+    /// carry the mail settings:
+    ///
+    /// - `address` (or the Secret's `address`): `smtp://host[:587]` (STARTTLS),
+    ///   `smtps://host[:465]` (TLS) or `smtp+plain://host[:25]` (no TLS);
+    /// - `channel`: the recipients, comma-separated;
+    /// - `username`: the sender (`Name <from@example.com>`);
+    /// - the Secret's `username` and `password`: the SMTP login.
+    pub fn from_spec(spec: ProviderSpec<'_>) -> Result<ProviderConfig> {
+        let name = format!("{}/{}", spec.namespace, spec.name);
+        let kind: ProviderType = spec
+            .kind
+            .parse()
+            .map_err(|e: String| Error::config(&name, e))?;
+        let mut p = ProviderConfig::new(&name, kind, spec.address.unwrap_or_default());
+        p.channel = spec.channel.unwrap_or_default().to_string();
+        p.username = spec.username.unwrap_or_default().to_string();
+        p.secrets = spec.secrets;
+        if let Some(t) = spec.timeout.filter(|t| !t.is_zero()) {
+            p.timeout = t;
+        }
+        if kind == ProviderType::Smtp {
+            let to: Vec<String> = p
+                .channel
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            if p.username.is_empty() {
+                return Err(Error::config(
+                    &name,
+                    "smtp needs the sender in spec.username",
+                ));
+            }
+            let smtp = SmtpConfig::from_address(p.effective_address(), &p.username, to)
+                .map_err(|e| Error::config(&name, e))?;
+            p.smtp = Some(smtp);
+        }
+        Ok(p)
+    }
+}
+
 /// A ready-to-send HTTP POST.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
@@ -601,6 +662,41 @@ mod tests {
             .contains(&("Authorization".to_string(), "Bearer xoxb-1".to_string())));
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(body["channel"], "#ops");
+    }
+
+    #[test]
+    fn smtp_spec_maps_channel_to_recipients_and_username_to_sender() {
+        let p = ProviderConfig::from_spec(ProviderSpec {
+            namespace: "flux-system",
+            name: "mail",
+            kind: "smtp",
+            channel: Some("ops@example.com, dev@example.com"),
+            username: Some("driftless <flux@example.com>"),
+            timeout: Some(Duration::from_secs(3)),
+            secrets: BTreeMap::from([(
+                "address".to_string(),
+                "smtps://mail.example.com".to_string(),
+            )]),
+            ..Default::default()
+        })
+        .unwrap();
+        let smtp = p.smtp.unwrap();
+        assert_eq!(smtp.to, vec!["ops@example.com", "dev@example.com"]);
+        assert_eq!(smtp.from, "driftless <flux@example.com>");
+        assert_eq!(
+            (smtp.host.as_str(), smtp.port, smtp.security),
+            ("mail.example.com", 465, SmtpSecurity::Tls)
+        );
+        assert_eq!(p.timeout, Duration::from_secs(3));
+        assert_eq!(p.name, "flux-system/mail");
+        let unknown = ProviderConfig::from_spec(ProviderSpec {
+            kind: "rocket",
+            ..Default::default()
+        });
+        assert!(unknown
+            .unwrap_err()
+            .to_string()
+            .contains("unsupported provider type"));
     }
 
     #[test]
