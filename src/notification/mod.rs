@@ -13,7 +13,45 @@
 //! ```
 //!
 //! Everything but `dispatch` is pure. The agent maps Provider and Alert CRDs (and their
-//! Secrets) onto `ProviderConfig` and `AlertConfig`.
+//! Secrets) onto `ProviderConfig` (`ProviderConfig::from_spec`) and `AlertConfig`, and calls
+//! `route` after each reconcile:
+//!
+//! ```no_run
+//! # async fn demo(set: &driftless::apply::ChangeSet) -> Result<(), driftless::notification::Error> {
+//! use driftless::notification::*;
+//! use std::{collections::BTreeMap, sync::Arc};
+//! let dispatcher = Dispatcher::start(DispatchOptions::default())?; // inside a tokio runtime
+//! let provider = Arc::new(ProviderConfig::from_spec(ProviderSpec {
+//!     namespace: "flux-system",
+//!     name: "slack",
+//!     kind: "slack",
+//!     address: Some("https://hooks.slack.com/services/T0/B0/x"),
+//!     ..Default::default()
+//! })?);
+//! let alert = AlertConfig {
+//!     name: "flux-system/all".into(),
+//!     namespace: "flux-system".into(),
+//!     provider: provider.name.clone(),
+//!     event_sources: vec![EventSource { kind: "Kustomization".into(), name: "*".into(), ..Default::default() }],
+//!     ..Default::default()
+//! };
+//! let event = Event {
+//!     involved_object: InvolvedObject {
+//!         kind: "Kustomization".into(),
+//!         namespace: "flux-system".into(),
+//!         name: "apps".into(),
+//!         ..Default::default()
+//!     },
+//!     reason: "ReconciliationSucceeded".into(),
+//!     message: "Reconciliation finished in 1.2s".into(),
+//!     revision: Some("main@sha1:4f2a9c1e".into()),
+//!     changes: Some(Changes::from_changeset(set, event::DEFAULT_LIST_CAP)),
+//!     ..Default::default()
+//! };
+//! // Returns at once; delivery, retries and dedup happen in the background.
+//! dispatcher.route(&[Route { alert, provider }], &event, &BTreeMap::new());
+//! # Ok(()) }
+//! ```
 
 pub mod alert;
 pub mod dispatch;

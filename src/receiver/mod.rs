@@ -19,6 +19,23 @@
 //! | `generic`      | the secret path only                                                   | —                |
 //! | `generic-hmac` | `X-Signature: sha256=<hmac>` or `sha1=<hmac>`                          | —                |
 //!
+//! The agent keeps a `Registry` in sync with Receivers and their Secrets and serves `router`:
+//!
+//! ```no_run
+//! # async fn demo(cfg: driftless::receiver::ReceiverConfig) {
+//! use driftless::receiver::*;
+//! use std::sync::Arc;
+//! let registry = Registry::new();
+//! let webhook_path = registry.upsert(cfg); // goes to status.webhookPath
+//! let trigger: Trigger = Arc::new(|r: ReceiverRef| {
+//!     // patch requested_at_patch() onto every r.resources entry
+//! });
+//! let app = router(registry.clone(), trigger, DEFAULT_BODY_LIMIT);
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:9292").await.unwrap();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+//!
 //! Every comparison of secret-derived bytes (signatures, tokens, paths) is constant-time.
 //! Flux has no `gitea` receiver type (Gitea users pick `github`); ours reads Gitea's own
 //! headers. GitHub `ping` events are acknowledged (202) and trigger nothing.
