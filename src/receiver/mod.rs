@@ -15,7 +15,7 @@
 //! | `github`       | `X-Hub-Signature-256: sha256=<hmac>` (else `X-Hub-Signature: sha1=`)   | `X-GitHub-Event` |
 //! | `gitlab`       | `X-Gitlab-Token` equals the token                                      | `X-Gitlab-Event` |
 //! | `gitea`        | `X-Gitea-Signature: <hex hmac-sha256>` (else `X-Hub-Signature-256`)    | `X-Gitea-Event`  |
-//! | `bitbucket`    | `X-Hub-Signature: sha256=<hmac>` (Bitbucket Server)                   | `X-Event-Key`    |
+//! | `bitbucket`    | as github (Bitbucket Server sends `X-Hub-Signature: sha256=<hmac>`)    | `X-Event-Key`    |
 //! | `generic`      | the secret path only                                                   | —                |
 //! | `generic-hmac` | `X-Signature: sha256=<hmac>` or `sha1=<hmac>`                          | —                |
 //!
@@ -184,13 +184,7 @@ pub fn verify(
             None
         }
         ReceiverType::Github => {
-            if let Ok(sig) = header(headers, "X-Hub-Signature-256") {
-                check_prefixed_hmac("X-Hub-Signature-256", sig, r.token.as_bytes(), body)?;
-            } else {
-                let sig = header(headers, "X-Hub-Signature")
-                    .map_err(|_| VerifyError::MissingHeader("X-Hub-Signature-256"))?;
-                check_prefixed_hmac("X-Hub-Signature", sig, r.token.as_bytes(), body)?;
-            }
+            check_hub_signature(headers, r.token.as_bytes(), body)?;
             Some("X-GitHub-Event")
         }
         ReceiverType::Gitlab => {
@@ -215,8 +209,7 @@ pub fn verify(
             Some("X-Gitea-Event")
         }
         ReceiverType::Bitbucket => {
-            let sig = header(headers, "X-Hub-Signature")?;
-            check_prefixed_hmac("X-Hub-Signature", sig, r.token.as_bytes(), body)?;
+            check_hub_signature(headers, r.token.as_bytes(), body)?;
             Some("X-Event-Key")
         }
     };
@@ -244,6 +237,18 @@ fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Ver
         return Err(VerifyError::MissingHeader(name));
     }
     Ok(s)
+}
+
+/// GitHub-style signatures, as go-github's `ValidatePayload` (used by Flux for github and
+/// bitbucket) reads them: `X-Hub-Signature-256` when present, else `X-Hub-Signature`, either
+/// `sha256=<hex>` or `sha1=<hex>`.
+fn check_hub_signature(headers: &HeaderMap, key: &[u8], body: &[u8]) -> Result<(), VerifyError> {
+    if let Ok(sig) = header(headers, "X-Hub-Signature-256") {
+        return check_prefixed_hmac("X-Hub-Signature-256", sig, key, body);
+    }
+    let sig = header(headers, "X-Hub-Signature")
+        .map_err(|_| VerifyError::MissingHeader("X-Hub-Signature-256"))?;
+    check_prefixed_hmac("X-Hub-Signature", sig, key, body)
 }
 
 /// `sha256=<hex>` or `sha1=<hex>` (as go-github's `ValidateSignature` accepts).
@@ -487,6 +492,20 @@ mod tests {
             Err(VerifyError::Mismatch("X-Hub-Signature-256"))
         );
         assert!(verify(&r, &HeaderMap::new(), body).is_err());
+        // Legacy SHA-1 header, used when the SHA-256 one is absent.
+        let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(b"s3cret").unwrap();
+        mac.update(body);
+        let legacy = hdrs(&[
+            (
+                "X-Hub-Signature",
+                format!("sha1={}", hex::encode(mac.finalize().into_bytes())),
+            ),
+            ("X-GitHub-Event", "push".into()),
+        ]);
+        assert!(matches!(
+            verify(&r, &legacy, body),
+            Ok(Verdict::Trigger { .. })
+        ));
     }
 
     #[test]
