@@ -119,8 +119,10 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Starts the worker on the current tokio runtime.
+    /// Starts the worker on the current tokio runtime (an error outside one).
     pub fn start(opts: DispatchOptions) -> Result<Dispatcher> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::config("dispatcher", "must be started inside a tokio runtime"))?;
         let client = reqwest::Client::builder()
             .build()
             .map_err(|e| Error::config("dispatcher", format!("HTTP client: {e}")))?;
@@ -134,7 +136,7 @@ impl Dispatcher {
             extra_secrets: RwLock::new(Redactor::default()),
             idle: Notify::new(),
         });
-        tokio::spawn(worker(Arc::downgrade(&inner), rx, client));
+        runtime.spawn(worker(Arc::downgrade(&inner), rx, client));
         Ok(Dispatcher { inner })
     }
 
@@ -155,7 +157,8 @@ impl Dispatcher {
     /// Queues `event` for `provider` unless it is a duplicate. Never waits.
     pub fn send(&self, provider: Arc<ProviderConfig>, mut event: Event) -> Outcome {
         let c = &self.inner.counters;
-        if !self.first_in_interval(&provider, &event) {
+        let key = dedup_key(&provider, &event);
+        if !self.first_in_interval(key) {
             c.duplicates.fetch_add(1, Ordering::Relaxed);
             return Outcome::Duplicate;
         }
@@ -168,6 +171,10 @@ impl Dispatcher {
             Err(_) => {
                 c.queued.fetch_sub(1, Ordering::Relaxed);
                 c.dropped.fetch_add(1, Ordering::Relaxed);
+                // Not sent, so not a duplicate next time.
+                if let Ok(mut table) = self.inner.dedup.lock() {
+                    table.remove(&key);
+                }
                 Outcome::Dropped
             }
         }
@@ -224,12 +231,11 @@ impl Dispatcher {
     }
 
     /// Records the event in the dedup table; false when it was seen within the interval.
-    fn first_in_interval(&self, provider: &ProviderConfig, event: &Event) -> bool {
+    fn first_in_interval(&self, key: [u8; 32]) -> bool {
         let interval = self.inner.opts.rate_limit;
         if interval.is_zero() {
             return true;
         }
-        let key = dedup_key(provider, event);
         let now = Instant::now();
         let Ok(mut table) = self.inner.dedup.lock() else {
             return true;
@@ -523,6 +529,14 @@ mod tests {
         assert_eq!(d.send(p.clone(), rev2), Outcome::Queued);
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(d.send(p, event("boom")), Outcome::Queued);
+    }
+
+    #[test]
+    fn start_outside_a_runtime_is_an_error_not_a_panic() {
+        assert!(matches!(
+            Dispatcher::start(DispatchOptions::default()),
+            Err(Error::Config { .. })
+        ));
     }
 
     #[tokio::test]
