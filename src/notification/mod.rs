@@ -12,6 +12,17 @@
 //!                                      worker: redact ─► provider payload ─► HTTP / SMTP
 //! ```
 //!
+//! Where this differs from Flux's notification-controller, on purpose:
+//!
+//! - the message says what changed (counts, objects capped with "and N more", failures),
+//!   plus revision, commit message and cluster; generic webhooks get it in `message`, and
+//!   `metadata` carries `kustomize.toolkit.fluxcd.io/revision`, `commit` and `cluster`;
+//! - Slack uses Block Kit (Flux sends legacy attachments); Discord keeps Flux's behaviour
+//!   (Slack attachments to `<webhook>/slack`); Telegram uses HTML parse mode;
+//! - `smtp` is new (Flux has no email);
+//! - dedup is per provider (Flux: one key per event for all alerts), so two providers both
+//!   get an event; each provider has its own delivery lane.
+//!
 //! Everything but `dispatch` is pure. The agent maps Provider and Alert CRDs (and their
 //! Secrets) onto `ProviderConfig` (`ProviderConfig::from_spec`) and `AlertConfig`, and calls
 //! `route` after each reconcile:
