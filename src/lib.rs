@@ -6,5 +6,7 @@ pub mod apiserver;
 pub mod apply;
 pub mod build;
 pub mod cli;
+pub mod notification;
+pub mod receiver;
 pub mod source;
 pub mod yaml;
