@@ -245,42 +245,9 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
     if text.trim().is_empty() {
         return Err(Error::invalid(&shown, "kustomization.yaml is empty"));
     }
-    let mut k: Kustomization = match serde_yaml::from_str(&text) {
-        Ok(k) => k,
-        Err(e) => {
-            // kustomize decodes with Go's encoding/json, which matches field names
-            // case-insensitively (`nameprefix:` works); retry with the keys normalised.
-            // A repeated key: kustomize keeps the last one, so read the text that way.
-            let raw = serde_yaml::from_str::<serde_yaml::Value>(&text)
-                .ok()
-                .or_else(|| {
-                    let docs = yaml::parse_documents_keep_last(&text).ok()?;
-                    let json = serde_json::Value::from(&docs.into_iter().next()?.value);
-                    serde_yaml::to_value(json).ok()
-                });
-            let normalised = raw
-                .map(|mut v| {
-                    normalise_field_names(&mut v);
-                    v
-                })
-                .and_then(|v| serde_yaml::from_value::<Kustomization>(v).ok());
-            match normalised {
-                Some(k) => k,
-                None => {
-                    let loc = e
-                        .location()
-                        .map(|l| format!(":{}", l.line()))
-                        .unwrap_or_default();
-                    return Err(Error::Kustomization {
-                        file: format!("{shown}{loc}"),
-                        message: e.to_string(),
-                    });
-                }
-            }
-        }
-    };
-    if let Ok(raw) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
-        if let Some((path, found)) = non_string_scalar(&raw, "") {
+    let raw = serde_yaml::from_str::<serde_yaml::Value>(&text).ok();
+    if let Some(raw) = &raw {
+        if let Some((path, found)) = non_string_scalar(raw, "") {
             let key = path
                 .rsplit('.')
                 .next()
@@ -303,6 +270,52 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
             });
         }
     }
+    // One YAML parse on the happy path; the text is decoded again only to explain an error.
+    let direct = raw.clone().map(serde_yaml::from_value::<Kustomization>);
+    let k: Kustomization = match direct {
+        Some(Ok(k)) => k,
+        _ => {
+            let e = match serde_yaml::from_str::<Kustomization>(&text) {
+                Ok(k) => return finish_kustomization(k, shown),
+                Err(e) => e,
+            };
+            // kustomize decodes with Go's encoding/json, which matches field names
+            // case-insensitively (`nameprefix:` works); retry with the keys normalised.
+            // A repeated key: kustomize keeps the last one, so read the text that way.
+            let raw = raw.or_else(|| {
+                let docs = yaml::parse_documents_keep_last(&text).ok()?;
+                let json = serde_json::Value::from(&docs.into_iter().next()?.value);
+                serde_yaml::to_value(json).ok()
+            });
+            let normalised = raw
+                .map(|mut v| {
+                    normalise_field_names(&mut v);
+                    v
+                })
+                .and_then(|v| serde_yaml::from_value::<Kustomization>(v).ok());
+            match normalised {
+                Some(k) => k,
+                None => {
+                    let loc = e
+                        .location()
+                        .map(|l| format!(":{}", l.line()))
+                        .unwrap_or_default();
+                    return Err(Error::Kustomization {
+                        file: format!("{shown}{loc}"),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    };
+    finish_kustomization(k, shown)
+}
+
+/// Checks the kind and folds deprecated fields.
+fn finish_kustomization(
+    mut k: Kustomization,
+    shown: String,
+) -> Result<(Option<Kustomization>, String)> {
     match (k.api_version.as_deref(), k.kind.as_deref()) {
         (_, None | Some("Kustomization") | Some("Component")) => {}
         (_, Some(other)) => {
