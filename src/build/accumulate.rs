@@ -582,7 +582,8 @@ fn accumulate(
         accumulate(&cdir, ck, &ckfile, acc, ctx, true)?;
     }
     transform(&k, kfile, &loader, acc)?;
-    replacements::bind_vars(&mut acc.res, &k.vars).map_err(|e| e.context(format!("{kfile}: vars")))?;
+    replacements::bind_vars(&mut acc.res, &k.vars)
+        .map_err(|e| e.context(format!("{kfile}: vars")))?;
     acc.vars.extend(k.vars.iter().cloned());
     ctx.stack.pop();
     Ok(())

@@ -8,7 +8,11 @@ pub enum Error {
     Fetch { url: String, message: String },
     /// The reference does not exist on the remote (terminal until the spec changes).
     #[error("failed to resolve reference {reference} in {url}: {message}")]
-    Reference { url: String, reference: String, message: String },
+    Reference {
+        url: String,
+        reference: String,
+        message: String,
+    },
     /// Local cache I/O failed.
     #[error("source cache {path}: {message}")]
     Cache { path: String, message: String },

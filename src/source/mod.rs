@@ -32,7 +32,11 @@ pub enum GitAuth {
     /// `bearerToken` key (https).
     Bearer { token: String },
     /// `identity` (private key), optional `password`, `known_hosts` keys (ssh).
-    Ssh { identity: String, passphrase: Option<String>, known_hosts: String },
+    Ssh {
+        identity: String,
+        passphrase: Option<String>,
+        known_hosts: String,
+    },
 }
 
 impl std::fmt::Debug for GitAuth {
