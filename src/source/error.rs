@@ -1,4 +1,4 @@
-//! Errors of the git source. STUB: owned by the source helper.
+//! Errors of the git source: transient fetch failures, unresolvable references, cache I/O.
 
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
