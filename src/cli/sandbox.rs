@@ -57,6 +57,23 @@ pub struct SandboxArgs {
     pub verbose: bool,
 }
 
+impl SandboxArgs {
+    /// Defaults for `repo` and `cluster` (what tests and benchmarks start).
+    pub fn new(repo: impl Into<PathBuf>, cluster: &str) -> SandboxArgs {
+        SandboxArgs {
+            repo: repo.into(),
+            cluster: cluster.to_string(),
+            kubeconfig_out: None,
+            metrics_addr: "127.0.0.1:0".into(),
+            webhook_addr: "127.0.0.1:0".into(),
+            concurrent: 10,
+            exit_when_ready: false,
+            timeout: Duration::from_secs(300),
+            verbose: false,
+        }
+    }
+}
+
 /// A running sandbox. Dropping it stops everything.
 pub struct Sandbox {
     pub server: ApiServer,
@@ -333,7 +350,14 @@ fn watch_refs(repo: &Path, ctx: Arc<Context>) -> Option<notify::RecommendedWatch
     })
     .ok()?;
     let _ = watcher.watch(&git_dir, notify::RecursiveMode::NonRecursive);
-    let _ = watcher.watch(&git_dir.join("refs"), notify::RecursiveMode::Recursive);
+    // In a linked worktree, branches live in the common directory.
+    let common = git(repo, &["rev-parse", "--git-common-dir"])
+        .map(|c| if Path::new(&c).is_absolute() { PathBuf::from(c) } else { repo.join(c) })
+        .unwrap_or_else(|| git_dir.clone());
+    for dir in [&git_dir, &common] {
+        let _ = watcher.watch(dir, notify::RecursiveMode::NonRecursive);
+        let _ = watcher.watch(&dir.join("refs"), notify::RecursiveMode::Recursive);
+    }
     Some(watcher)
 }
 

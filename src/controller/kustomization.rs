@@ -764,7 +764,12 @@ async fn succeed(ctx: &Context, key: &Key, ks: &Kustomization, a: Applied) {
 async fn fail(ctx: &Context, key: &Key, ks: &Kustomization, f: Failed) {
     let old = ks.status.clone().unwrap_or_default();
     let e = &f.error;
-    tracing::warn!(object = %key, reason = e.reason, message = %e.message, "reconcile failed");
+    if e.reason == reason::DEPENDENCY_NOT_READY || e.reason == reason::ARTIFACT_FAILED {
+        // Expected while a cluster comes up; the object is queued again when this clears.
+        tracing::info!(object = %key, reason = e.reason, message = %e.message, "waiting");
+    } else {
+        tracing::warn!(object = %key, reason = e.reason, message = %e.message, "reconcile failed");
+    }
     let mut status = old.clone();
     let now = condition::now_rfc3339();
     let g = ks.meta().generation;
