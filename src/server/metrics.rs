@@ -192,6 +192,35 @@ mod tests {
     }
 
     #[test]
+    fn grafana_dashboard_only_queries_metrics_the_agent_exports() {
+        let m = Metrics::new();
+        m.reconcile_duration
+            .with_label_values(&["Kustomization", "a", "b"])
+            .observe(1.0);
+        m.reconcile_total
+            .with_label_values(&["Kustomization", "success"])
+            .inc();
+        m.fetch_duration.with_label_values(&["a", "b"]).observe(1.0);
+        m.set_resource_info("Kustomization", "a", "b", "True", false, "");
+        let exported = m.render();
+        let dashboard = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/grafana-dashboard.json"),
+        )
+        .expect("dashboard present");
+        let re = regex::Regex::new(r"driftless_[a-z_]+").expect("valid regex");
+        let mut seen = 0;
+        for name in re.find_iter(&dashboard) {
+            seen += 1;
+            assert!(
+                exported.contains(name.as_str()),
+                "dashboard queries {} which is not exported",
+                name.as_str()
+            );
+        }
+        assert!(seen >= 6);
+    }
+
+    #[test]
     fn renders_reconcile_metrics_with_flux_labels() {
         let m = Metrics::new();
         m.reconcile_duration
