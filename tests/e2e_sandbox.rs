@@ -161,6 +161,13 @@ async fn bootstrap_brings_infrastructure_then_apps_to_ready_in_order() {
         apps.expect("apps Ready"),
     );
     assert!(infra <= apps, "apps became Ready before infrastructure");
+    // Dependents are queued the moment their dependency is Ready, not after the 5s
+    // dependency retry of the sandbox.
+    assert!(
+        apps - infra < Duration::from_secs(4),
+        "apps waited {:?} after infrastructure was Ready",
+        apps - infra
+    );
     sb.wait_ready(WAIT).await.expect("all Ready");
     // Objects of both layers exist; postBuild filled ${cluster_name} from cluster-vars.
     let front = deployment(&sb, "frontend")
