@@ -25,7 +25,7 @@ use crate::api::kustomize::{ResourceInventory, ResourceRef};
 use crate::api::{Kustomization, KustomizationSpec, KustomizationStatus, FINALIZER};
 use crate::apply::health::{health, Health};
 use crate::apply::inventory::{Entry, Inventory};
-use crate::apply::{Action, Engine, Options, Owner, Report};
+use crate::apply::{Action, Options, Owner, Report};
 use crate::build::{self, BuildOptions, LoadRestriction, Reorder};
 use indexmap::IndexMap;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -546,11 +546,15 @@ async fn apply(
 ) -> (Report, Inventory) {
     let old = old_inventory(ctx, key, ks);
     let opts = engine_options(ctx, key, ks, revision);
-    let mut engine = Engine::new(ctx.client.clone());
+    let mut engine = ctx.take_engine();
     let mut report = Report::default();
     let inv = engine
         .apply_with_inventory(objects, &old, &opts, &mut report)
         .await;
+    if report.errors.is_empty() {
+        // A failed engine may hold a stale "kind not served" answer: let it go.
+        ctx.put_engine(engine);
+    }
     for c in &report.changes.changes {
         match c.action {
             Action::Created | Action::Configured => ctx.metrics.applied.inc(),
@@ -891,11 +895,14 @@ async fn finalize(ctx: &Context, key: &Key, ks: &Kustomization) -> Option<Durati
         let mut opts = engine_options(ctx, key, ks, "");
         opts.prune = true;
         opts.wait = false;
-        let mut engine = Engine::new(ctx.client.clone());
+        let mut engine = ctx.take_engine();
         let mut report = Report::default();
         let left = engine
             .apply_with_inventory(Vec::new(), &old, &opts, &mut report)
             .await;
+        if report.errors.is_empty() {
+            ctx.put_engine(engine);
+        }
         if !report.errors.is_empty() {
             let message = report
                 .errors

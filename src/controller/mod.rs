@@ -101,6 +101,9 @@ pub struct Context {
     inventories: Mutex<HashMap<Key, Inventory>>,
     /// Consecutive failures per object, for backoff.
     failures: Mutex<HashMap<Key, u32>>,
+    /// Idle apply engines; each keeps its discovery cache, so a reconcile needs no discovery
+    /// requests once the kinds are known.
+    engines: Mutex<Vec<crate::apply::Engine>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -156,6 +159,7 @@ impl Context {
             artifacts: Mutex::default(),
             inventories: Mutex::default(),
             failures: Mutex::default(),
+            engines: Mutex::default(),
         })
     }
 
@@ -211,6 +215,17 @@ impl Context {
             Some(i) => map.insert(key.clone(), i),
             None => map.remove(key),
         };
+    }
+
+    /// An apply engine for one reconcile; give it back with `put_engine`.
+    fn take_engine(&self) -> crate::apply::Engine {
+        lock(&self.engines)
+            .pop()
+            .unwrap_or_else(|| crate::apply::Engine::new(self.client.clone()))
+    }
+
+    fn put_engine(&self, engine: crate::apply::Engine) {
+        lock(&self.engines).push(engine);
     }
 
     /// Records a failure and returns the backoff delay: 1s, 2s, 4s, ... capped at `cap`.
