@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The flux-benchmark shape on `driftless sandbox`: N Kustomizations (default 1000), each a small
 # app (ConfigMap, Deployment, Service) from its own path of one git repository.
-# Reports time-to-all-Ready and the peak RSS of the whole sandbox process (embedded API server
-# and agent together), then the push->applied latency for one app (commit -> object updated).
+# Run 1 (sandbox): time-to-all-Ready and peak RSS of the whole sandbox process (embedded API
+# server and agent together), then the push->applied latency for one app (commit -> object
+# updated). Run 2 (split): `driftless apiserver` and `driftless agent` as separate processes,
+# so the agent's own peak RSS is measured (the figure comparable to Flux's kustomize-controller).
 # Flux's published figure (flux-benchmark RESULTS.md, v2.6, 16 cores, Kind): 1000 in 4m16s, 175 MiB.
 #
 # Usage: bench/agent.sh [N]          (BIN=path/to/driftless to skip the release build)
@@ -16,7 +18,8 @@ fi
 
 work=$(mktemp -d)
 pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
+api_pid=
+cleanup() { for p in $pid $api_pid; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 repo=$work/repo
 mkdir -p "$repo/clusters/bench/flux-system" "$repo/clusters/bench/apps"
@@ -108,7 +111,7 @@ kc=$work/kubeconfig
 start=$(date +%s.%N)
 "$BIN" sandbox --repo "$repo" --cluster bench --kubeconfig-out "$kc" --concurrent "${CONCURRENT:-10}" > "$log" 2>&1 &
 pid=$!
-until grep -q "Kustomizations Ready in" "$log"; do
+until grep -qs "Kustomizations Ready in" "$log"; do
   if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; echo "sandbox exited" >&2; exit 1; fi
   if (( $(date +%s) - ${start%.*} > ${TIMEOUT:-600} )); then tail -5 "$log"; echo "timeout" >&2; exit 1; fi
   sleep 0.2
@@ -128,3 +131,29 @@ until [[ $(kubectl --kubeconfig "$kc" -n bench get configmap app-0001-config -o 
 done
 t1=$(date +%s%N)
 echo "push->applied (one app, $N Kustomizations on the source): $(( (t1 - t0) / 1000000 )) ms (includes kubectl polling)"
+
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+# Run 2: API server and agent as separate processes.
+git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -q --allow-empty -m "run 2"
+"$BIN" apiserver --listen 127.0.0.1:0 --kubeconfig-out "$kc" > "$work/apiserver.log" 2>&1 &
+api_pid=$!
+until grep -qs '^ready' "$work/apiserver.log"; do sleep 0.1; done
+"$BIN" install --kubeconfig "$kc" > /dev/null
+port=$(( 20000 + RANDOM % 20000 ))
+start=$(date +%s%N)
+"$BIN" bootstrap --kubeconfig "$kc" --url "file://$repo" --branch main --path clusters/bench > /dev/null
+"$BIN" agent --kubeconfig "$kc" --metrics-addr "127.0.0.1:$port" --no-leader-election \
+  --concurrent "${CONCURRENT:-10}" --cache-dir "$work/cache" > "$work/agent.log" 2>&1 &
+pid=$!
+want=$((N + 1))
+until [[ $(curl -s "http://127.0.0.1:$port/metrics" | grep -c '^driftless_resource_info{kind="Kustomization".*ready="True"') == "$want" ]]; do
+  if ! kill -0 "$pid" 2>/dev/null; then tail -20 "$work/agent.log"; echo "agent exited" >&2; exit 1; fi
+  sleep 0.2
+done
+end=$(date +%s%N)
+agent_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+api_kib=$(awk '/VmHWM/ {print $2}' "/proc/$api_pid/status")
+echo "split run: time-to-all-Ready $(( (end - start) / 1000000 )) ms (bootstrap to all Ready)"
+echo "split run: agent peak RSS $((agent_kib / 1024)) MiB, API server peak RSS $((api_kib / 1024)) MiB"
+kill "$api_pid" 2>/dev/null || true
