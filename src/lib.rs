@@ -8,6 +8,8 @@ pub mod apply;
 pub mod build;
 pub mod cli;
 pub mod controller;
+pub mod notification;
+pub mod receiver;
 pub mod server;
 pub mod source;
 pub mod yaml;

@@ -27,7 +27,7 @@ use super::{BuildOptions, Reorder};
 use crate::yaml::{self, Value};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// File names kustomize recognises, in its order of preference.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -37,10 +37,15 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 /// reports its version as `(devel)`.
 const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
 
+/// kustomize's built-in transformer configuration, built once.
+static BUILTIN_CONFIG: LazyLock<TransformerConfig> = LazyLock::new(TransformerConfig::builtin);
+
 /// What one kustomization contributes to its parent.
 #[derive(Default)]
 struct Acc {
     res: Vec<Resource>,
+    /// Ids of `res`, cached between consecutive appends.
+    ids: Option<HashSet<(super::Gvk, String, String)>>,
     cfg: Option<TransformerConfig>,
     vars: Vec<Var>,
 }
@@ -52,7 +57,23 @@ impl Acc {
 
     /// Appends resources, refusing an id that is already registered.
     fn append_all(&mut self, incoming: Vec<Resource>, context: &str) -> Result<()> {
-        let mut seen: HashSet<(super::Gvk, String, String)> = self.res.iter().map(id_key).collect();
+        // The id set stays valid while only appends happen (a base's many resources are
+        // appended one base after another); `transform` and `absorb` invalidate it.
+        let mut seen = match self.ids.take() {
+            Some(s) if s.len() == self.res.len() => s,
+            _ => self.res.iter().map(id_key).collect::<HashSet<_>>(),
+        };
+        let result = self.append_checked(incoming, context, &mut seen);
+        self.ids = Some(seen);
+        result
+    }
+
+    fn append_checked(
+        &mut self,
+        incoming: Vec<Resource>,
+        context: &str,
+        seen: &mut HashSet<(super::Gvk, String, String)>,
+    ) -> Result<()> {
         for r in incoming {
             if !seen.insert(id_key(&r)) {
                 return Err(Error::invalid(
@@ -98,7 +119,8 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         .unwrap_or_default();
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
-    let cfg = acc.cfg.take().unwrap_or_else(TransformerConfig::builtin);
+    let own_cfg = acc.cfg.take();
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
     let mut res = acc.res;
 
     // Hash suffixes on generated objects, computed on their final content.
@@ -109,8 +131,8 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         r.set_name(&name);
         r.needs_hash = false;
     }
-    nameref::fix(&mut res, &cfg)?;
-    replacements::resolve_vars(&mut res, &acc.vars, &cfg)?;
+    nameref::fix(&mut res, cfg)?;
+    replacements::resolve_vars(&mut res, &acc.vars, cfg)?;
     res.retain(|r| !is_local_config(r));
 
     let order = match ctx.opts.reorder {
@@ -228,8 +250,15 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
         Err(e) => {
             // kustomize decodes with Go's encoding/json, which matches field names
             // case-insensitively (`nameprefix:` works); retry with the keys normalised.
-            let normalised = serde_yaml::from_str::<serde_yaml::Value>(&text)
+            // A repeated key: kustomize keeps the last one, so read the text that way.
+            let raw = serde_yaml::from_str::<serde_yaml::Value>(&text)
                 .ok()
+                .or_else(|| {
+                    let docs = yaml::parse_documents_keep_last(&text).ok()?;
+                    let json = serde_json::Value::from(&docs.into_iter().next()?.value);
+                    serde_yaml::to_value(json).ok()
+                });
+            let normalised = raw
                 .map(|mut v| {
                     normalise_field_names(&mut v);
                     v
@@ -755,6 +784,7 @@ fn check_object(v: &Value, at: &str) -> Result<()> {
 
 /// Adds a generated object, honouring its `behavior` against an existing object of the same id.
 fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
+    acc.ids = None;
     let id = r.id();
     let found: Vec<usize> = acc
         .res
@@ -826,7 +856,8 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
                 }
             }
             old.obj = obj;
-            old.needs_hash = r.needs_hash;
+            // The hash suffix survives only when both the old object and the new generator want it.
+            old.needs_hash = old.needs_hash && r.needs_hash;
             Ok(())
         }
         (_, _) => Err(Error::invalid(
@@ -838,7 +869,9 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
 
 /// The builtin transformers of one kustomization, in kustomize's fixed order.
 fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> Result<()> {
-    let cfg = acc.cfg.clone().unwrap_or_else(TransformerConfig::builtin);
+    acc.ids = None;
+    let own_cfg = acc.cfg.take();
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
         let field = format!("{kfile}: patchesStrategicMerge[{i}]");
         // An entry is a file path, or an inline patch when it holds a newline or a colon-space.
@@ -858,7 +891,7 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
     }
     let res = &mut acc.res;
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
-        transformers::namespace(res, ns, &cfg)
+        transformers::namespace(res, ns, cfg)
             .map_err(|e| e.context(format!("{kfile}: namespace")))?;
     }
     let (prefix, suffix) = (
@@ -866,7 +899,7 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
         k.name_suffix.as_deref().unwrap_or(""),
     );
     if !prefix.is_empty() || !suffix.is_empty() {
-        transformers::prefix_suffix(res, prefix, suffix, &cfg)
+        transformers::prefix_suffix(res, prefix, suffix, cfg)
             .map_err(|e| e.context(format!("{kfile}: namePrefix/nameSuffix")))?;
     }
     for (i, l) in k.labels.iter().enumerate() {
@@ -876,16 +909,16 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             l.include_selectors,
             l.include_templates,
             &l.fields,
-            &cfg,
+            cfg,
         )
         .map_err(|e| e.context(format!("{kfile}: labels[{i}]")))?;
     }
     if !k.common_labels.is_empty() {
-        transformers::labels(res, &k.common_labels, true, true, &[], &cfg)
+        transformers::labels(res, &k.common_labels, true, true, &[], cfg)
             .map_err(|e| e.context(format!("{kfile}: commonLabels")))?;
     }
     if !k.common_annotations.is_empty() {
-        transformers::annotations(res, &k.common_annotations, &cfg)
+        transformers::annotations(res, &k.common_annotations, cfg)
             .map_err(|e| e.context(format!("{kfile}: commonAnnotations")))?;
     }
     for (i, p) in k.patches_json6902.iter().enumerate() {
@@ -899,17 +932,18 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
         apply_patch(res, p, loader, &field)?;
     }
     if !k.replicas.is_empty() {
-        transformers::replicas(res, &k.replicas, &cfg)
+        transformers::replicas(res, &k.replicas, cfg)
             .map_err(|e| e.context(format!("{kfile}: replicas")))?;
     }
     if !k.images.is_empty() {
-        transformers::images(res, &k.images, &cfg)
+        transformers::images(res, &k.images, cfg)
             .map_err(|e| e.context(format!("{kfile}: images")))?;
     }
     if !k.replacements.is_empty() {
         let reps = load_replacements(&k.replacements, loader, kfile)?;
         replacements::apply(res, &reps).map_err(|e| e.context(format!("{kfile}: replacements")))?;
     }
+    acc.cfg = own_cfg;
     Ok(())
 }
 
@@ -1007,9 +1041,13 @@ fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Resu
     let ctx = format!("{field}: {} ({})", target.id(), target.origin());
     match smp::apply(&target.obj, d).map_err(|e| e.context(&ctx))? {
         Some(obj) => {
-            let (name, ns) = (target.name().to_string(), target.namespace().to_string());
+            let (name, ns, kind) = (
+                target.name().to_string(),
+                target.namespace().to_string(),
+                target.kind().to_string(),
+            );
             res[i].obj = obj;
-            restore_identity(&mut res[i], &name, &ns, None);
+            restore_identity(&mut res[i], &name, &ns, Some(&kind));
         }
         None => {
             res.remove(i);
@@ -1073,14 +1111,10 @@ fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str)
         let selected = selector::select(res, target).map_err(|e| e.context(field))?;
         for i in selected {
             let r = &mut res[i];
-            let (name, ns, kind) = (
-                r.name().to_string(),
-                r.namespace().to_string(),
-                r.kind().to_string(),
-            );
             let ctx = format!("{field}: {} ({})", r.id(), r.origin());
+            // kustomize records the id and keeps whatever the JSON patch did to name and kind.
+            r.store_prev_id();
             jsonpatch::apply(&mut r.obj, &ops).map_err(|e| e.context(&ctx))?;
-            after_targeted_patch(r, &name, &ns, &kind, p);
         }
         return Ok(());
     }

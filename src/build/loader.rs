@@ -84,11 +84,12 @@ impl Loader {
 
 /// Shortens an absolute path to one relative to the working directory when it lies below it.
 pub fn display_path(p: &Path) -> String {
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Ok(cwd) = cwd.canonicalize() {
-            if let Ok(rest) = p.strip_prefix(&cwd) {
-                return rest.display().to_string();
-            }
+    // The working directory, resolved once per process.
+    static CWD: std::sync::LazyLock<Option<PathBuf>> =
+        std::sync::LazyLock::new(|| std::env::current_dir().ok()?.canonicalize().ok());
+    if let Some(cwd) = CWD.as_ref() {
+        if let Ok(rest) = p.strip_prefix(cwd) {
+            return rest.display().to_string();
         }
     }
     p.display().to_string()

@@ -39,7 +39,13 @@ impl Gvk {
 
     /// True when kustomize treats this exact apiVersion+kind as cluster-scoped.
     pub fn is_cluster_scoped(&self) -> bool {
-        is_cluster_scoped(&self.api_version(), &self.kind)
+        CLUSTER_SCOPED.iter().any(|(a, k)| {
+            *k == self.kind
+                && match a.rsplit_once('/') {
+                    Some((g, v)) => g == self.group && v == self.version,
+                    None => self.group.is_empty() && *a == self.version,
+                }
+        })
     }
 }
 

@@ -6,7 +6,8 @@
 //! for an object's exact (group, version, kind) and follows field references, map values and
 //! list items, like kyaml's `openapi.ResourceSchema`.
 
-use std::collections::HashMap;
+/// A fast non-cryptographic hash: the table is built on every run that patches, so it matters.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::LazyLock;
 
 const DATA: &str = include_str!("schema_v1_21_2.txt");
@@ -44,7 +45,7 @@ struct Table {
 static TABLE: LazyLock<Table> = LazyLock::new(|| parse(DATA));
 
 fn parse(data: &str) -> Table {
-    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut index: HashMap<&str, u32> = HashMap::default();
     for line in data.lines() {
         if let Some(rest) = line.strip_prefix("T ") {
             let name = rest.split(' ').next().unwrap_or_default();
@@ -53,7 +54,7 @@ fn parse(data: &str) -> Table {
         }
     }
     let mut types: Vec<Type> = (0..index.len()).map(|_| Type::default()).collect();
-    let mut by_gvk = HashMap::new();
+    let mut by_gvk = HashMap::default();
     let mut current: Option<usize> = None;
     // Unknown type names (none in the generated data) resolve to a type without fields.
     let lookup = |name: &str| index.get(name).copied();

@@ -55,5 +55,7 @@ pub fn run(args: BuildArgs) -> Result<i32> {
         substitute::substitute(&mut resources, &vars)?;
     }
     print!("{}", build::render(&resources));
+    // The process ends right after this; freeing thousands of objects would only cost time.
+    std::mem::forget(resources);
     Ok(0)
 }

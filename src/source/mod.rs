@@ -27,6 +27,21 @@
 //! **Digest.** See [`artifact`]: sha256 over the sorted `(mode, sha256(contents), path)` lines
 //! of the artifact's files.
 //!
+//! **Pruning.** Artifact directories are touched when used (fetched or found unchanged); after
+//! each successful fetch, those of the source that are neither the new one nor `last` and
+//! were unused for [`ARTIFACT_GRACE`] are removed ([`prune_artifacts`] does it on demand).
+//!
+//! **Transports and credentials.** `file://`, `http(s)://` (basic auth via git2's credential
+//! callback, a bearer token as an `Authorization: Bearer` header, TLS checked by libgit2
+//! against the system roots, proxies from the environment) and `ssh://` (a private key from
+//! memory; the host key must be listed in `known_hosts`, see [`known_hosts`]). Custom CA
+//! bundles (`ca.crt`) and mTLS are not supported.
+//!
+//! **Timeout.** `GitSource::timeout` is enforced while objects are transferred (the fetch is
+//! aborted from git2's progress callbacks); a server that accepts the connection but never
+//! answers is bounded only by the socket timeouts, so callers should also bound the blocking
+//! task.
+//!
 //! **Errors.** Network, TLS, ssh host-key and credential failures are [`Error::Fetch`]
 //! (transient); a missing branch/tag/commit or an unsatisfiable semver range is
 //! [`Error::Reference`]; local I/O is [`Error::Cache`]. Messages name the URL without
@@ -34,9 +49,13 @@
 
 pub mod artifact;
 pub mod error;
-mod known_hosts;
+#[cfg(test)]
+mod http_tests;
+pub mod known_hosts;
 mod remote;
 pub mod resolve;
+#[cfg(test)]
+mod ssh_tests;
 
 pub use error::{Error, Result};
 use git2::Oid;
@@ -45,7 +64,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Which commit to check out (Flux precedence: commit > name > semver > tag > branch).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,6 +90,55 @@ pub enum GitAuth {
         passphrase: Option<String>,
         known_hosts: String,
     },
+}
+
+impl GitAuth {
+    /// Reads credentials from the data of a GitRepository's `secretRef` Secret, with Flux's
+    /// keys: for `ssh://` URLs `identity` (private key), `known_hosts` and optional `password`
+    /// (the key's passphrase); otherwise `bearerToken`, or `username` + `password`.
+    /// `Ok(None)` when the Secret holds no credentials for the URL's scheme.
+    pub fn from_secret_data(
+        url: &str,
+        data: &std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> std::result::Result<Option<GitAuth>, String> {
+        let get = |key: &str| -> std::result::Result<Option<String>, String> {
+            data.get(key)
+                .map(|v| {
+                    String::from_utf8(v.clone()).map_err(|_| format!("key '{key}' is not UTF-8"))
+                })
+                .transpose()
+        };
+        if is_ssh_url(url) {
+            let Some(identity) = get("identity")? else {
+                return Ok(None);
+            };
+            let known_hosts = get("known_hosts")?
+                .filter(|k| !k.trim().is_empty())
+                .ok_or_else(|| "ssh credentials need a 'known_hosts' key".to_string())?;
+            return Ok(Some(GitAuth::Ssh {
+                identity,
+                passphrase: get("password")?,
+                known_hosts,
+            }));
+        }
+        if let Some(token) = get("bearerToken")? {
+            return Ok(Some(GitAuth::Bearer { token }));
+        }
+        match (get("username")?, get("password")?) {
+            (Some(username), Some(password)) => Ok(Some(GitAuth::Basic { username, password })),
+            (None, None) => Ok(None),
+            _ => Err("basic auth needs both 'username' and 'password' keys".to_string()),
+        }
+    }
+}
+
+/// Whether a URL uses ssh (`ssh://…`, or scp-like `user@host:path`).
+fn is_ssh_url(url: &str) -> bool {
+    if let Some((scheme, _)) = url.split_once("://") {
+        return scheme.eq_ignore_ascii_case("ssh") || scheme.eq_ignore_ascii_case("git+ssh");
+    }
+    url.split_once(':')
+        .is_some_and(|(host, _)| !host.contains('/'))
 }
 
 impl std::fmt::Debug for GitAuth {
@@ -151,7 +219,7 @@ pub fn fetch(src: &GitSource, cache_dir: &Path, last: Option<&Artifact>) -> Resu
             let label = branch.clone().unwrap_or_default();
             if let Ok(oid) = full_oid(commit) {
                 if unchanged(&label, oid) {
-                    return Ok(FetchOutcome::Unchanged);
+                    return Ok(still_current(last));
                 }
             }
             let oid = match find_commit(&repo, commit) {
@@ -159,27 +227,36 @@ pub fn fetch(src: &GitSource, cache_dir: &Path, last: Option<&Artifact>) -> Resu
                 found => {
                     let mut session = remote::Session::new(&repo, src, deadline)?;
                     let refs = session.ls_remote()?;
-                    let specs = match branch {
+                    // The references to fetch and record: the branch, or every branch and
+                    // tag when the commit is given alone.
+                    let wanted_refs: Vec<&resolve::RemoteRef> = match branch {
                         Some(b) => {
                             let full = format!("refs/heads/{b}");
                             let head = refs.iter().find(|r| r.name == full).ok_or_else(|| {
                                 reference_error(format!("couldn't find remote ref '{full}'"))
                             })?;
-                            if found.is_some() {
-                                // The commit is cached and the branch exists: nothing to fetch.
-                                Vec::new()
-                            } else {
-                                set_ref(&repo, &full, head.oid)?;
-                                vec![format!("+{full}:{full}")]
-                            }
+                            vec![head]
                         }
-                        None => vec![
-                            "+refs/heads/*:refs/heads/*".to_string(),
-                            "+refs/tags/*:refs/tags/*".to_string(),
-                        ],
+                        None => refs
+                            .iter()
+                            .filter(|r| {
+                                (r.name.starts_with("refs/heads/")
+                                    || r.name.starts_with("refs/tags/"))
+                                    && !r.name.ends_with("^{}")
+                            })
+                            .collect(),
                     };
-                    if !specs.is_empty() {
-                        session.download(&specs)?;
+                    if found.is_none() {
+                        let specs: Vec<String> = wanted_refs
+                            .iter()
+                            .map(|r| format!("+{0}:{0}", r.name))
+                            .collect();
+                        if !specs.is_empty() {
+                            session.download(&specs)?;
+                        }
+                        for r in &wanted_refs {
+                            set_ref(&repo, &r.name, r.oid)?;
+                        }
                     }
                     find_commit(&repo, commit).ok_or_else(|| {
                         reference_error("commit not found in the repository".into())
@@ -195,7 +272,7 @@ pub fn fetch(src: &GitSource, cache_dir: &Path, last: Option<&Artifact>) -> Resu
                 resolve::resolve(&wanted, &refs).map_err(|NotFound(m)| reference_error(m))?;
             if let Some(commit) = resolved.commit {
                 if unchanged(&resolved.label, commit) {
-                    return Ok(FetchOutcome::Unchanged);
+                    return Ok(still_current(last));
                 }
             }
             if repo.find_object(resolved.oid, None).is_err() {
@@ -218,7 +295,7 @@ pub fn fetch(src: &GitSource, cache_dir: &Path, last: Option<&Artifact>) -> Resu
     };
 
     if unchanged(&label, commit_id) {
-        return Ok(FetchOutcome::Unchanged);
+        return Ok(still_current(last));
     }
     let commit = repo
         .find_commit(commit_id)
@@ -234,6 +311,10 @@ pub fn fetch(src: &GitSource, cache_dir: &Path, last: Option<&Artifact>) -> Resu
         )?;
     }
     let digest = artifact::digest_dir(&dir).map_err(|e| cache_error(&dir, &e.to_string()))?;
+    touch(&dir);
+    let mut keep = vec![dir.as_path()];
+    keep.extend(last.map(|l| l.dir.as_path()));
+    prune_stale_artifacts(&root.join("artifacts"), &keep, ARTIFACT_GRACE);
     Ok(FetchOutcome::Fetched(Artifact {
         revision: resolve::revision(&label, commit_id),
         digest,
@@ -243,6 +324,62 @@ pub fn fetch(src: &GitSource, cache_dir: &Path, last: Option<&Artifact>) -> Resu
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default(),
     }))
+}
+
+/// How long an artifact that is neither the one just fetched nor the caller's `last` survives
+/// after its last use: other callers (builds of an older revision, another GitRepository with
+/// the same URL) may still read it.
+pub const ARTIFACT_GRACE: Duration = Duration::from_secs(600);
+
+/// `Unchanged`, after marking `last`'s artifact as in use.
+fn still_current(last: Option<&Artifact>) -> FetchOutcome {
+    if let Some(l) = last {
+        touch(&l.dir);
+    }
+    FetchOutcome::Unchanged
+}
+
+/// Marks an artifact directory as used now (its mtime drives pruning); best effort.
+fn touch(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes the artifact directories of one source that are not in `keep` and were not used
+/// for `grace`; returns how many were removed. `fetch` calls it with [`ARTIFACT_GRACE`]; call
+/// it with a zero grace to drop everything but `keep` (for example when a GitRepository is
+/// deleted, with the artifacts of the other sources sharing its URL in `keep`).
+pub fn prune_artifacts(cache_dir: &Path, url: &str, keep: &[&Path], grace: Duration) -> usize {
+    prune_stale_artifacts(
+        &cache_dir.join(source_id(url)).join("artifacts"),
+        keep,
+        grace,
+    )
+}
+
+fn prune_stale_artifacts(artifacts: &Path, keep: &[&Path], grace: Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(artifacts) else {
+        return 0;
+    };
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let path = e.path();
+        if keep.iter().any(|k| *k == path) || e.file_name().to_string_lossy().starts_with(".tmp-") {
+            continue;
+        }
+        let age = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .unwrap_or(Duration::ZERO);
+        if age >= grace && std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// The cache sub-directory name of a URL: the sha256 of the URL, hex.
@@ -285,9 +422,10 @@ fn open_cache(root: &Path) -> Result<git2::Repository> {
     git2::Repository::init_bare(&path).map_err(|e| cache_error(&path, e.message()))
 }
 
+/// Records a fetched remote reference in the cache (so later fetches negotiate from it).
 fn set_ref(repo: &git2::Repository, name: &str, oid: Oid) -> Result<()> {
     if repo.find_object(oid, None).is_err() {
-        // Not downloaded yet (the caller sets it again after the download).
+        // Not part of what was downloaded.
         return Ok(());
     }
     repo.reference(name, oid, true, "driftless: fetch")
@@ -589,6 +727,12 @@ mod tests {
             "annotated tags report the commit, not the tag object"
         );
         assert_eq!(std::fs::read_to_string(a.dir.join("v")).expect("read"), "2");
+        let again = fetch(&src(&up, tag("v2.0.0")), cache.path(), Some(&a)).expect("fetch");
+        assert_eq!(
+            again,
+            FetchOutcome::Unchanged,
+            "an annotated tag still on its commit is unchanged"
+        );
     }
 
     #[test]
@@ -959,5 +1103,194 @@ mod tests {
                 assert!(!s.contains(secret), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn stale_artifacts_are_pruned_but_last_and_recent_ones_kept() {
+        let up = Upstream::new();
+        let s = src(&up, branch("main"));
+        let cache = tempfile::tempdir().expect("cache");
+        up.commit("main", &[("v", "1")], "1");
+        let a1 = fetched(fetch(&s, cache.path(), None));
+        up.commit("main", &[("v", "2")], "2");
+        let a2 = fetched(fetch(&s, cache.path(), Some(&a1)));
+        up.commit("main", &[("v", "3")], "3");
+        let a3 = fetched(fetch(&s, cache.path(), Some(&a2)));
+        assert!(
+            a1.dir.is_dir(),
+            "recently used artifacts survive the grace period"
+        );
+        // Age a1 and a2 beyond the grace period.
+        let old = SystemTime::now() - ARTIFACT_GRACE - Duration::from_secs(60);
+        for d in [&a1.dir, &a2.dir] {
+            std::fs::File::open(d)
+                .and_then(|f| f.set_modified(old))
+                .expect("age");
+        }
+        up.commit("main", &[("v", "4")], "4");
+        let a4 = fetched(fetch(&s, cache.path(), Some(&a3)));
+        assert!(
+            !a1.dir.exists() && !a2.dir.exists(),
+            "stale artifacts are removed"
+        );
+        assert!(
+            a3.dir.is_dir() && a4.dir.is_dir(),
+            "last and new artifacts stay"
+        );
+        assert_eq!(
+            prune_artifacts(cache.path(), &s.url, &[&a4.dir], Duration::ZERO),
+            1
+        );
+        assert!(!a3.dir.exists() && a4.dir.is_dir());
+    }
+
+    #[test]
+    fn concurrent_fetches_of_one_source_both_succeed() {
+        let up = Upstream::new();
+        let c = up.commit("main", &[("a.yaml", "a: 1\n")], "one");
+        let cache = tempfile::tempdir().expect("cache");
+        let s = src(&up, branch("main"));
+        let results: Vec<Artifact> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| fetched(fetch(&s, cache.path(), None))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        for a in &results {
+            assert_eq!(a.revision, format!("main@sha1:{c}"));
+            assert_eq!(a.digest, results[0].digest);
+        }
+    }
+
+    #[test]
+    fn ssh_transport_is_built_in_and_unreachable_hosts_are_fetch_errors() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let s = GitSource {
+            url: format!("ssh://git@127.0.0.1:{port}/repo.git"),
+            reference: branch("main"),
+            auth: Some(GitAuth::Ssh {
+                identity: "not a key".into(),
+                passphrase: None,
+                known_hosts: String::new(),
+            }),
+            ..GitSource::default()
+        };
+        let cache = tempfile::tempdir().expect("cache");
+        match fetch(&s, cache.path(), None) {
+            Err(Error::Fetch { url, message }) => {
+                assert_eq!(
+                    url,
+                    format!("ssh://127.0.0.1:{port}/repo.git"),
+                    "no user in messages"
+                );
+                assert!(
+                    !message.contains("unsupported"),
+                    "ssh support is compiled in: {message}"
+                );
+            }
+            other => panic!("expected a fetch error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn changed_ignore_rules_produce_a_new_artifact_for_the_same_commit() {
+        let up = Upstream::new();
+        up.commit("main", &[("a.yaml", "a: 1\n"), ("b.yaml", "b: 1\n")], "one");
+        let cache = tempfile::tempdir().expect("cache");
+        let s = src(&up, branch("main"));
+        let first = fetched(fetch(&s, cache.path(), None));
+        let narrowed = GitSource {
+            ignore: Some("b.yaml\n".into()),
+            ..s
+        };
+        let second = fetched(fetch(&narrowed, cache.path(), Some(&first)));
+        assert_eq!(second.revision, first.revision);
+        assert_eq!(files(&second.dir), vec!["a.yaml"]);
+        assert_ne!(second.digest, first.digest);
+    }
+
+    #[test]
+    fn exceeding_the_timeout_aborts_the_download_with_a_fetch_error() {
+        let up = Upstream::new();
+        let big = "x".repeat(1 << 16);
+        let files: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("f{i}.txt"), format!("{i}{big}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        up.commit("main", &refs, "big");
+        let cache = tempfile::tempdir().expect("cache");
+        let s = GitSource {
+            timeout: Some(Duration::from_nanos(1)),
+            ..src(&up, branch("main"))
+        };
+        match fetch(&s, cache.path(), None) {
+            Err(Error::Fetch { message, .. }) => {
+                assert!(message.contains("timed out"), "{message}")
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        let relaxed = GitSource {
+            timeout: Some(Duration::from_secs(30)),
+            ..s
+        };
+        assert!(matches!(
+            fetch(&relaxed, cache.path(), None),
+            Ok(FetchOutcome::Fetched(_))
+        ));
+    }
+
+    #[test]
+    fn secret_data_maps_to_credentials_with_flux_keys() {
+        let data = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, Vec<u8>> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        let https = "https://example.com/r.git";
+        assert_eq!(
+            GitAuth::from_secret_data(https, &data(&[("username", "u"), ("password", "p")])),
+            Ok(Some(GitAuth::Basic {
+                username: "u".into(),
+                password: "p".into()
+            }))
+        );
+        assert_eq!(
+            GitAuth::from_secret_data(https, &data(&[("bearerToken", "t")])),
+            Ok(Some(GitAuth::Bearer { token: "t".into() }))
+        );
+        assert_eq!(
+            GitAuth::from_secret_data(https, &data(&[("ca.crt", "x")])),
+            Ok(None)
+        );
+        assert!(GitAuth::from_secret_data(https, &data(&[("username", "u")])).is_err());
+        let ssh = "ssh://git@example.com/r.git";
+        assert_eq!(
+            GitAuth::from_secret_data(
+                ssh,
+                &data(&[
+                    ("identity", "KEY"),
+                    ("known_hosts", "h k v"),
+                    ("password", "pp")
+                ])
+            ),
+            Ok(Some(GitAuth::Ssh {
+                identity: "KEY".into(),
+                passphrase: Some("pp".into()),
+                known_hosts: "h k v".into()
+            }))
+        );
+        assert!(GitAuth::from_secret_data(ssh, &data(&[("identity", "KEY")])).is_err());
+        assert!(is_ssh_url("git@github.com:org/repo.git"));
+        assert!(!is_ssh_url("https://github.com/org/repo.git"));
     }
 }

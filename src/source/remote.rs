@@ -10,6 +10,8 @@ use super::{Error, GitAuth, GitSource, Result};
 use git2::{
     AutotagOption, CertificateCheckStatus, Cred, FetchOptions, ProxyOptions, RemoteCallbacks,
 };
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Instant;
 
 /// An open session with one remote (an anonymous remote inside the cache repository).
@@ -19,7 +21,12 @@ pub struct Session<'r> {
     /// The URL without credentials, for messages.
     url: String,
     deadline: Option<Instant>,
+    /// Why a callback failed the operation (libgit2 replaces callback messages with generic
+    /// ones, e.g. "invalid or unknown remote ssh hostkey").
+    reason: Reason,
 }
+
+type Reason = Rc<RefCell<Option<String>>>;
 
 impl<'r> Session<'r> {
     pub fn new(
@@ -42,22 +49,20 @@ impl<'r> Session<'r> {
             src,
             url,
             deadline,
+            reason: Reason::default(),
         })
     }
 
     /// Lists the remote's references (one request: the ref advertisement, no pack).
     pub fn ls_remote(&mut self) -> Result<Vec<RemoteRef>> {
-        let mut opts = fetch_options(self.src, self.deadline);
+        let mut opts = fetch_options(self.src, self.deadline, &self.reason);
         // An empty refspec list on an anonymous remote negotiates nothing: this connects (with
         // the custom headers and credentials of `opts`) and reads the advertisement only.
         let none: [&str; 0] = [];
         self.remote
             .download(&none, Some(&mut opts))
-            .map_err(|e| fetch_error(self.src, &self.url, &e))?;
-        let heads = self
-            .remote
-            .list()
-            .map_err(|e| fetch_error(self.src, &self.url, &e))?;
+            .map_err(|e| self.error(&e))?;
+        let heads = self.remote.list().map_err(|e| self.error(&e))?;
         Ok(heads
             .iter()
             .map(|h| RemoteRef {
@@ -70,11 +75,24 @@ impl<'r> Session<'r> {
 
     /// Downloads the objects the refspecs need (reusing the listing's connection).
     pub fn download(&mut self, refspecs: &[String]) -> Result<()> {
-        let mut opts = fetch_options(self.src, self.deadline);
+        let mut opts = fetch_options(self.src, self.deadline, &self.reason);
         self.remote
             .download(refspecs, Some(&mut opts))
-            .map_err(|e| fetch_error(self.src, &self.url, &e))?;
+            .map_err(|e| self.error(&e))?;
         Ok(())
+    }
+}
+
+impl Session<'_> {
+    /// The error of a failed operation, with the reason a callback recorded, if any.
+    fn error(&self, e: &git2::Error) -> Error {
+        match self.reason.borrow_mut().take() {
+            Some(reason) => Error::Fetch {
+                url: self.url.clone(),
+                message: scrub(self.src, &reason),
+            },
+            None => fetch_error(self.src, &self.url, e),
+        }
     }
 }
 
@@ -86,17 +104,22 @@ impl Drop for Session<'_> {
 }
 
 /// Fetch options carrying the credentials, host-key check, deadline and bearer header.
-fn fetch_options(src: &GitSource, deadline: Option<Instant>) -> FetchOptions<'_> {
+fn fetch_options<'a>(
+    src: &'a GitSource,
+    deadline: Option<Instant>,
+    reason: &Reason,
+) -> FetchOptions<'a> {
     let mut cbs = RemoteCallbacks::new();
     let auth = src.auth.as_ref();
     let mut attempts = 0u32;
+    let why = reason.clone();
     cbs.credentials(move |_url, username_from_url, allowed| {
         attempts += 1;
         if attempts > 1 {
             // libgit2 asks again after a rejection; answering again would loop forever.
-            return Err(git2::Error::from_str(
-                "authentication failed: the remote rejected the credentials",
-            ));
+            let m = "authentication failed: the remote rejected the credentials";
+            *why.borrow_mut() = Some(m.to_string());
+            return Err(git2::Error::from_str(m));
         }
         match auth {
             Some(GitAuth::Basic { username, password })
@@ -123,6 +146,7 @@ fn fetch_options(src: &GitSource, deadline: Option<Instant>) -> FetchOptions<'_>
         }
     });
     let url = src.url.clone();
+    let why = reason.clone();
     cbs.certificate_check(move |cert, host| {
         if let Some(hostkey) = cert.as_hostkey() {
             let Some(key) = hostkey.hostkey() else {
@@ -135,15 +159,28 @@ fn fetch_options(src: &GitSource, deadline: Option<Instant>) -> FetchOptions<'_>
             let port = known_hosts::url_port(&url);
             known_hosts::verify(known, host, port, key)
                 .map(|()| CertificateCheckStatus::CertificateOk)
-                .map_err(|m| git2::Error::from_str(&format!("ssh: {m}")))
+                .map_err(|m| {
+                    let m = format!("ssh host key verification failed: {m}");
+                    *why.borrow_mut() = Some(m.clone());
+                    git2::Error::from_str(&m)
+                })
         } else {
             // TLS: let libgit2 apply its normal validation against the system roots.
             Ok(CertificateCheckStatus::CertificatePassthrough)
         }
     });
     if let Some(deadline) = deadline {
-        cbs.transfer_progress(move |_| Instant::now() < deadline);
-        cbs.sideband_progress(move |_| Instant::now() < deadline);
+        let timeout = src.timeout.unwrap_or_default();
+        let (why, why2) = (reason.clone(), reason.clone());
+        let check = move |why: &Reason| {
+            let in_time = Instant::now() < deadline;
+            if !in_time {
+                *why.borrow_mut() = Some(format!("the fetch timed out after {timeout:?}"));
+            }
+            in_time
+        };
+        cbs.transfer_progress(move |_| check(&why));
+        cbs.sideband_progress(move |_| check(&why2));
     }
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(cbs);
@@ -160,15 +197,9 @@ fn fetch_options(src: &GitSource, deadline: Option<Instant>) -> FetchOptions<'_>
 
 /// A git2 error from the network side, as a transient `Error::Fetch` without secrets.
 pub fn fetch_error(src: &GitSource, url: &str, e: &git2::Error) -> Error {
-    let mut message = e.message().to_string();
-    if e.code() == git2::ErrorCode::User && message.is_empty() {
-        message = "the fetch timed out".into();
-    } else if e.code() == git2::ErrorCode::User {
-        message = format!("the fetch was aborted (timeout?): {message}");
-    }
     Error::Fetch {
         url: url.to_string(),
-        message: scrub(src, &message),
+        message: scrub(src, e.message()),
     }
 }
 
