@@ -526,3 +526,68 @@ async fn deleting_a_kustomization_honours_deletion_policy() {
         "Orphan keeps objects"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_webhook_requests_a_reconcile_of_its_targets() {
+    let repo = TestRepo::example();
+    let sb = start(&repo).await;
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "webhook-token", "namespace": "flux-system"},
+        "stringData": {"token": "s3cret"}}))
+    .expect("valid");
+    Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client(&sb), "flux-system")
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let receiver: driftless::api::notification::Receiver = serde_json::from_value(json!({
+        "apiVersion": "notification.toolkit.fluxcd.io/v1", "kind": "Receiver",
+        "metadata": {"name": "hook", "namespace": "flux-system"},
+        "spec": {"type": "generic", "secretRef": {"name": "webhook-token"},
+            "resources": [{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "name": "apps"}]}}))
+    .expect("valid");
+    let receivers =
+        Api::<driftless::api::notification::Receiver>::namespaced(client(&sb), "flux-system");
+    receivers
+        .create(&PostParams::default(), &receiver)
+        .await
+        .expect("receiver");
+    let want = driftless::receiver::webhook_path("s3cret", "hook", "flux-system");
+    eventually("webhookPath in status", || async {
+        receivers
+            .get("hook")
+            .await
+            .ok()
+            .and_then(|r| r.status)
+            .and_then(|s| s.webhook_path)
+            == Some(want.clone())
+    })
+    .await;
+    let before = ks(&sb, "apps")
+        .await
+        .status
+        .and_then(|s| s.last_handled_reconcile_at);
+    assert!(before.is_none());
+    let res = reqwest::Client::new()
+        .post(format!("http://{}{want}", sb.webhook_addr))
+        .body("{}")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status().as_u16(), 200);
+    eventually("apps reconciled on request", || async {
+        ks(&sb, "apps")
+            .await
+            .status
+            .and_then(|s| s.last_handled_reconcile_at)
+            .is_some()
+    })
+    .await;
+    // A wrong path triggers nothing.
+    let res = reqwest::Client::new()
+        .post(format!("http://{}/hook/0000", sb.webhook_addr))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status().as_u16(), 404);
+}

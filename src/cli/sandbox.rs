@@ -80,6 +80,8 @@ pub struct Sandbox {
     pub ctx: Arc<Context>,
     pub kubeconfig: PathBuf,
     pub metrics_addr: SocketAddr,
+    /// Where Receiver webhooks (`/hook/<id>`) are served.
+    pub webhook_addr: SocketAddr,
     pub repo: PathBuf,
     _watcher: Option<notify::RecommendedWatcher>,
     _cache: tempfile_dir::TempDir,
@@ -225,6 +227,11 @@ impl Sandbox {
             .await
             .with_context(|| format!("failed to listen on {addr}"))?;
         let ctx = Context::new(client.clone(), config, metrics);
+        let hook = server::parse_addr(&args.webhook_addr)
+            .ok_or_else(|| anyhow!("invalid --webhook-addr {:?}", args.webhook_addr))?;
+        let webhook_addr = controller::receiver::serve(ctx.clone(), hook)
+            .await
+            .with_context(|| format!("failed to listen on {hook}"))?;
         let agent = {
             let ctx = ctx.clone();
             tokio::spawn(async move {
@@ -253,6 +260,7 @@ impl Sandbox {
             ctx,
             kubeconfig,
             metrics_addr,
+            webhook_addr,
             repo,
             _watcher: watcher,
             _cache: cache,
@@ -352,7 +360,13 @@ fn watch_refs(repo: &Path, ctx: Arc<Context>) -> Option<notify::RecommendedWatch
     let _ = watcher.watch(&git_dir, notify::RecursiveMode::NonRecursive);
     // In a linked worktree, branches live in the common directory.
     let common = git(repo, &["rev-parse", "--git-common-dir"])
-        .map(|c| if Path::new(&c).is_absolute() { PathBuf::from(c) } else { repo.join(c) })
+        .map(|c| {
+            if Path::new(&c).is_absolute() {
+                PathBuf::from(c)
+            } else {
+                repo.join(c)
+            }
+        })
         .unwrap_or_else(|| git_dir.clone());
     for dir in [&git_dir, &common] {
         let _ = watcher.watch(dir, notify::RecursiveMode::NonRecursive);
@@ -376,6 +390,7 @@ pub fn run(args: SandboxArgs) -> Result<i32> {
         println!("sandbox API server: {}", sb.server.url());
         println!("kubeconfig:         {}", sb.kubeconfig.display());
         println!("metrics:            http://{}/metrics", sb.metrics_addr);
+        println!("webhooks:           http://{}/hook/<id>", sb.webhook_addr);
         println!(
             "try: kubectl --kubeconfig {k} get deploy -A   |   driftless get ks -A --kubeconfig {k}",
             k = sb.kubeconfig.display()

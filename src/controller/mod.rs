@@ -20,6 +20,7 @@ pub mod gitrepository;
 pub mod kustomization;
 pub mod leader;
 pub mod queue;
+pub mod receiver;
 
 pub use error::{Error, Result, StageError};
 pub use leader::LeaseConfig;
