@@ -340,15 +340,29 @@ fn needs_overlay(spec: &KustomizationSpec) -> bool {
         || !spec.components.is_empty()
 }
 
-/// The kustomization Flux would generate around `dir` for the spec's transformations.
-fn overlay(dir: &Path, spec: &KustomizationSpec) -> Value {
+/// The kustomization Flux would generate around `dir` for the spec's transformations. A plain
+/// directory (no kustomization file) contributes its manifests, as Flux's generator lists them.
+fn overlay(dir: &Path, spec: &KustomizationSpec) -> Result<Value, String> {
     let mut k = serde_json::Map::new();
     k.insert(
         "apiVersion".into(),
         json!("kustomize.config.k8s.io/v1beta1"),
     );
     k.insert("kind".into(), json!("Kustomization"));
-    k.insert("resources".into(), json!([dir.display().to_string()]));
+    let has_kustomization = build::accumulate::KUSTOMIZATION_FILES
+        .iter()
+        .any(|f| dir.join(f).is_file());
+    let resources: Vec<String> = if has_kustomization {
+        vec![dir.display().to_string()]
+    } else {
+        build::accumulate::generated_kustomization(dir)
+            .map_err(|e| e.to_string())?
+            .resources
+            .iter()
+            .map(|r| dir.join(r).display().to_string())
+            .collect()
+    };
+    k.insert("resources".into(), json!(resources));
     if let Some(ns) = &spec.target_namespace {
         k.insert("namespace".into(), json!(ns));
     }
@@ -372,7 +386,7 @@ fn overlay(dir: &Path, spec: &KustomizationSpec) -> Value {
             .collect();
         k.insert("components".into(), json!(comps));
     }
-    Value::Object(k)
+    Ok(Value::Object(k))
 }
 
 /// The blocking part of the build stage.
@@ -385,7 +399,7 @@ fn build_objects(
     let dir = resolve_path(root, spec.path.as_deref())?;
     let build_dir = if needs_overlay(spec) {
         std::fs::create_dir_all(scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
-        let text = serde_yaml::to_string(&overlay(&dir, spec)).map_err(|e| e.to_string())?;
+        let text = serde_yaml::to_string(&overlay(&dir, spec)?).map_err(|e| e.to_string())?;
         std::fs::write(scratch.join("kustomization.yaml"), text)
             .map_err(|e| format!("{}: {e}", scratch.display()))?;
         scratch.to_path_buf()
@@ -1013,6 +1027,24 @@ mod tests {
         assert!(resolve_path(dir.path(), Some("./apps")).is_ok());
         assert!(resolve_path(dir.path(), Some("../../etc")).is_err());
         assert!(resolve_path(dir.path(), Some("./missing")).is_err());
+    }
+
+    #[test]
+    fn target_namespace_applies_to_a_plain_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("sub")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("sub/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n",
+        )
+        .expect("write");
+        let mut s = spec(true, None);
+        s.target_namespace = Some("team".into());
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let objs = build_objects(dir.path(), &s, &IndexMap::new(), &scratch.path().join("o"))
+            .expect("builds");
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0]["metadata"]["namespace"], "team");
     }
 
     #[test]
