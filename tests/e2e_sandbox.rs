@@ -591,3 +591,49 @@ async fn a_receiver_webhook_requests_a_reconcile_of_its_targets() {
         .expect("POST");
     assert_eq!(res.status().as_u16(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_kustomization_does_not_delay_the_others() {
+    let repo = TestRepo::example();
+    repo.write(
+        "extra/slow/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\n  namespace: default\n",
+    );
+    repo.commit("slow app");
+    let sb = start(&repo).await;
+    // Its health check waits for an object that never appears (until its 2m timeout).
+    let k: Kustomization = serde_json::from_value(json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "slow", "namespace": "flux-system"},
+        "spec": {"interval": "10m", "timeout": "2m", "path": "./extra/slow", "prune": true,
+            "healthChecks": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "never", "namespace": "default"}],
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}))
+    .expect("valid");
+    Api::<Kustomization>::namespaced(client(&sb), "flux-system")
+        .create(&PostParams::default(), &k)
+        .await
+        .expect("create");
+    let cms = Api::<ConfigMap>::namespaced(client(&sb), "default");
+    eventually("slow applied (and now waiting)", || async {
+        cms.get_opt("slow").await.ok().flatten().is_some()
+    })
+    .await;
+    let k = repo
+        .read("apps/development/kustomization.yaml")
+        .replace("  - ../frontend/overlays/development\n", "");
+    repo.write("apps/development/kustomization.yaml", &k);
+    let pushed = Instant::now();
+    repo.commit("remove frontend");
+    eventually("frontend pruned", || async {
+        deployment(&sb, "frontend").await.is_none()
+    })
+    .await;
+    assert!(
+        pushed.elapsed() < Duration::from_secs(10),
+        "apps waited {:?} behind the stuck Kustomization",
+        pushed.elapsed()
+    );
+    let slow = ks(&sb, "slow").await;
+    // Still in its health wait: progressing, not failed and not Ready.
+    assert_eq!(ready(&slow).map(|r| r.0), Some(ConditionStatus::Unknown));
+}
