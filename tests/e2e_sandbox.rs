@@ -637,3 +637,85 @@ async fn a_stuck_kustomization_does_not_delay_the_others() {
     // Still in its health wait: progressing, not failed and not Ready.
     assert_eq!(ready(&slow).map(|r| r.0), Some(ConditionStatus::Unknown));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_sends_what_changed_to_a_generic_provider() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A webhook endpoint that records request bodies.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = bodies.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let n = s.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            sink.lock().expect("lock").push(body.to_string());
+                            break;
+                        }
+                    }
+                }
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let repo = TestRepo::example();
+    let sb = start(&repo).await;
+    let provider: driftless::api::notification::Provider = serde_json::from_value(json!({
+        "apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+        "metadata": {"name": "hook", "namespace": "flux-system"},
+        "spec": {"type": "generic", "address": format!("http://{addr}/")}}))
+    .expect("valid");
+    let alert: driftless::api::notification::Alert = serde_json::from_value(json!({
+        "apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+        "metadata": {"name": "all", "namespace": "flux-system"},
+        "spec": {"providerRef": {"name": "hook"}, "eventSeverity": "info",
+            "eventSources": [{"kind": "Kustomization", "name": "*"}]}}))
+    .expect("valid");
+    Api::<driftless::api::notification::Provider>::namespaced(client(&sb), "flux-system")
+        .create(&PostParams::default(), &provider)
+        .await
+        .expect("provider");
+    Api::<driftless::api::notification::Alert>::namespaced(client(&sb), "flux-system")
+        .create(&PostParams::default(), &alert)
+        .await
+        .expect("alert");
+    // Routes are re-read every 5s.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let k = repo
+        .read("apps/development/kustomization.yaml")
+        .replace("  - ../frontend/overlays/development\n", "");
+    repo.write("apps/development/kustomization.yaml", &k);
+    repo.commit("remove frontend");
+    eventually("a notification naming the pruned frontend", || async {
+        bodies
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|b| b.contains("ReconciliationSucceeded") && b.contains("frontend"))
+    })
+    .await;
+}

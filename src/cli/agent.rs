@@ -83,6 +83,7 @@ pub fn run(args: AgentArgs) -> Result<i32> {
             .with_context(|| format!("failed to listen on {addr}"))?;
         tracing::info!(%bound, "serving metrics and probes");
         let ctx = Context::new(client, config, metrics);
+        ctx.enable_notifications()?;
         let hook = server::parse_addr(&args.webhook_addr)
             .ok_or_else(|| anyhow!("invalid --webhook-addr {:?}", args.webhook_addr))?;
         let hook = controller::receiver::serve(ctx.clone(), hook)

@@ -227,6 +227,7 @@ impl Sandbox {
             .await
             .with_context(|| format!("failed to listen on {addr}"))?;
         let ctx = Context::new(client.clone(), config, metrics);
+        ctx.enable_notifications()?;
         let hook = server::parse_addr(&args.webhook_addr)
             .ok_or_else(|| anyhow!("invalid --webhook-addr {:?}", args.webhook_addr))?;
         let webhook_addr = controller::receiver::serve(ctx.clone(), hook)

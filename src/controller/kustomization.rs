@@ -760,6 +760,21 @@ async fn succeed(ctx: &Context, key: &Key, ks: &Kustomization, a: Applied) {
             Some(&a.revision),
         )
         .await;
+        ctx.notify(
+            &super::alerts::event(
+                "Kustomization",
+                "kustomize.toolkit.fluxcd.io/v1",
+                &key.namespace,
+                &key.name,
+                false,
+                reason::RECONCILIATION_SUCCEEDED,
+                &message,
+                Some(&a.revision),
+                Some(&a.report.changes),
+                KUSTOMIZE_CONTROLLER,
+            ),
+            ks.meta().labels.as_ref(),
+        );
     }
     tracing::info!(object = %key, revision = %a.revision, changes = writes.len(), "reconciled");
     // Skip the write for a no-op periodic run (status already says exactly this).
@@ -858,6 +873,21 @@ async fn fail(ctx: &Context, key: &Key, ks: &Kustomization, f: Failed) {
             f.revision.as_deref(),
         )
         .await;
+        ctx.notify(
+            &super::alerts::event(
+                "Kustomization",
+                "kustomize.toolkit.fluxcd.io/v1",
+                &key.namespace,
+                &key.name,
+                true,
+                e.reason,
+                &e.message,
+                f.revision.as_deref(),
+                None,
+                KUSTOMIZE_CONTROLLER,
+            ),
+            ks.meta().labels.as_ref(),
+        );
     }
     if repeated && status == old {
         record_info(ctx, ks);

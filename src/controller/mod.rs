@@ -14,6 +14,7 @@
 //! from a watch event, so the agent's own status writes never loop back. One worker per object
 //! at a time; a slow or failing object only occupies its own worker.
 
+pub mod alerts;
 pub mod error;
 pub mod events;
 pub mod gitrepository;
@@ -105,6 +106,8 @@ pub struct Context {
     /// Idle apply engines; each keeps its discovery cache, so a reconcile needs no discovery
     /// requests once the kinds are known.
     engines: Mutex<Vec<crate::apply::Engine>>,
+    /// Alert routing, once `enable_notifications` ran.
+    notifier: std::sync::OnceLock<Arc<alerts::Notifier>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -161,6 +164,7 @@ impl Context {
             inventories: Mutex::default(),
             failures: Mutex::default(),
             engines: Mutex::default(),
+            notifier: std::sync::OnceLock::new(),
         })
     }
 
