@@ -55,6 +55,10 @@ pub struct SandboxArgs {
     /// Log every reconcile (default: warnings only, so the table stays readable).
     #[arg(long, short)]
     pub verbose: bool,
+    /// Safety-net retry while a dependency is not Ready (dependents are queued the moment it
+    /// is); tests raise it to prove that.
+    #[arg(skip = Duration::from_secs(5))]
+    pub requeue_dependency: Duration,
 }
 
 impl SandboxArgs {
@@ -70,6 +74,7 @@ impl SandboxArgs {
             exit_when_ready: false,
             timeout: Duration::from_secs(300),
             verbose: false,
+            requeue_dependency: Duration::from_secs(5),
         }
     }
 }
@@ -215,7 +220,7 @@ impl Sandbox {
             concurrent: args.concurrent,
             cache_dir: cache.path().to_path_buf(),
             health_poll: Duration::from_millis(250),
-            requeue_dependency: Duration::from_secs(5),
+            requeue_dependency: args.requeue_dependency,
             source_overrides: overrides,
             ..Config::default()
         };
