@@ -101,6 +101,21 @@ pub async fn reconcile(ctx: &Arc<Context>, key: &Key) -> Option<Duration> {
                 Some(&a.revision),
             )
             .await;
+            ctx.notify(
+                &super::alerts::event(
+                    "GitRepository",
+                    "source.toolkit.fluxcd.io/v1",
+                    &key.namespace,
+                    &key.name,
+                    false,
+                    "NewArtifact",
+                    &format!("stored artifact for commit '{}'", a.message),
+                    Some(&a.revision),
+                    None,
+                    SOURCE_CONTROLLER,
+                ),
+                repo.meta().labels.as_ref(),
+            );
             ctx.trigger_source_users(key);
             a
         }
@@ -288,6 +303,21 @@ async fn fail(ctx: &Context, key: &Key, repo: &GitRepository, why: &str, message
             None,
         )
         .await;
+        ctx.notify(
+            &super::alerts::event(
+                "GitRepository",
+                "source.toolkit.fluxcd.io/v1",
+                &key.namespace,
+                &key.name,
+                true,
+                why,
+                message,
+                None,
+                None,
+                SOURCE_CONTROLLER,
+            ),
+            repo.meta().labels.as_ref(),
+        );
     }
     let now = condition::now_rfc3339();
     let mut status = old;

@@ -392,7 +392,13 @@ fn jitter(d: Duration) -> Duration {
 /// Runs the agent until the leader Lease is lost (an error) or forever.
 pub async fn run(ctx: Arc<Context>, health: Arc<Health>) -> Result<()> {
     let lost = match ctx.config.leader.clone() {
-        Some(cfg) => Some(leader::acquire(ctx.client.clone(), cfg).await),
+        Some(cfg) => {
+            // A standby is healthy and ready: a rollout of 2 replicas must not wait for it.
+            health.ready.store(true, Ordering::SeqCst);
+            let lost = leader::acquire(ctx.client.clone(), cfg).await;
+            health.ready.store(false, Ordering::SeqCst);
+            Some(lost)
+        }
         None => None,
     };
     let synced = Arc::new(AtomicUsize::new(0));
