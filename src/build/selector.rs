@@ -33,19 +33,65 @@ pub fn select(resources: &[Resource], sel: &Selector) -> Result<Vec<usize>> {
 /// A selector with its regexes and label selectors compiled, reusable across resources.
 #[derive(Debug, Clone)]
 pub struct CompiledSelector {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
 }
 
-fn anchored(field: &str, pattern: Option<&str>) -> Result<Option<Regex>> {
+/// An anchored regular expression. Patterns made only of plain characters and `.` (almost all
+/// kinds, names, namespaces and API groups) are matched directly: compiling a regex costs more
+/// than a whole small build.
+#[derive(Debug, Clone)]
+pub enum Pattern {
+    /// Plain characters, `.` matching any character but a newline.
+    Simple(Vec<char>),
+    Regex(Regex),
+}
+
+impl Pattern {
+    /// True when `p` needs the regex engine.
+    fn is_complex(p: &str) -> bool {
+        p.chars().any(|c| "\\+*?()|[]{}^$".contains(c))
+    }
+
+    /// Matches `s` against the whole pattern (`^(?:p)$`).
+    pub fn is_match(&self, s: &str) -> bool {
+        match self {
+            Pattern::Simple(p) => simple_prefix(p, s) == Some(s.len()),
+            Pattern::Regex(re) => re.is_match(s),
+        }
+    }
+}
+
+/// Byte length of the prefix of `s` matched by a simple pattern, if it matches one.
+pub fn simple_prefix(p: &[char], s: &str) -> Option<usize> {
+    let mut it = s.char_indices();
+    for pc in p {
+        let (_, c) = it.next()?;
+        if (*pc == '.' && c == '\n') || (*pc != '.' && *pc != c) {
+            return None;
+        }
+    }
+    Some(it.next().map_or(s.len(), |(i, _)| i))
+}
+
+/// Compiles an anchored pattern, using the direct matcher when the pattern allows it.
+pub fn compile_anchored(p: &str) -> std::result::Result<Pattern, regex::Error> {
+    if Pattern::is_complex(p) {
+        Regex::new(&format!("^(?:{p})$")).map(Pattern::Regex)
+    } else {
+        Ok(Pattern::Simple(p.chars().collect()))
+    }
+}
+
+fn anchored(field: &str, pattern: Option<&str>) -> Result<Option<Pattern>> {
     match pattern {
         None | Some("") => Ok(None),
-        Some(p) => Regex::new(&format!("^(?:{p})$")).map(Some).map_err(|e| {
+        Some(p) => compile_anchored(p).map(Some).map_err(|e| {
             Error::invalid(
                 format!("selector {field}"),
                 format!(
@@ -65,7 +111,7 @@ fn first_line(s: &str) -> String {
         .join(" ")
 }
 
-fn matches_opt(re: &Option<Regex>, s: &str) -> bool {
+fn matches_opt(re: &Option<Pattern>, s: &str) -> bool {
     re.as_ref().is_none_or(|re| re.is_match(s))
 }
 
@@ -484,6 +530,29 @@ impl LabelSelector {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn simple_patterns_match_like_anchored_regexes() {
+        for (p, s) in [
+            ("web", "web"),
+            ("web", "web2"),
+            ("we", "web"),
+            ("networking.k8s.io", "networking.k8s.io"),
+            ("networking.k8s.io", "networkingXk8sYio"),
+            ("a.c", "a\nc"),
+            ("", ""),
+            ("é.", "éz"),
+        ] {
+            let re = regex::Regex::new(&format!("^(?:{p})$")).expect("regex");
+            let pat = super::compile_anchored(p).expect("pattern");
+            assert!(matches!(pat, super::Pattern::Simple(_)), "{p} is simple");
+            assert_eq!(pat.is_match(s), re.is_match(s), "pattern {p:?} on {s:?}");
+        }
+        assert!(matches!(
+            super::compile_anchored("web-.*").expect("ok"),
+            super::Pattern::Regex(_)
+        ));
+    }
+
     use super::*;
     use crate::yaml::Map;
     use std::sync::Arc;

@@ -1312,8 +1312,47 @@ pub fn split_image(image: &str) -> (&str, &str, &str) {
     }
 }
 
+/// How an `images[].name` is matched: kustomize's unescaped regex
+/// `^NAME(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$`, matched directly when NAME is made
+/// of plain characters and dots (a compiled regex costs more than a small build).
+enum ImageMatcher {
+    Simple(Vec<char>),
+    Regex(regex::Regex),
+}
+
+impl ImageMatcher {
+    fn new(name: &str) -> std::result::Result<ImageMatcher, regex::Error> {
+        if name.chars().any(|c| "\\+*?()|[]{}^$".contains(c)) {
+            let pattern = format!("^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$");
+            regex::Regex::new(&pattern).map(ImageMatcher::Regex)
+        } else {
+            Ok(ImageMatcher::Simple(name.chars().collect()))
+        }
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            ImageMatcher::Regex(re) => re.is_match(value),
+            ImageMatcher::Simple(p) => {
+                let Some(n) = super::selector::simple_prefix(p, value) else {
+                    return false;
+                };
+                let allowed = |c: char| c.is_ascii_alphanumeric() || "_.{}-".contains(c);
+                let mut rest = &value[n..];
+                if let Some(r) = rest.strip_prefix(':') {
+                    rest = r.trim_start_matches(allowed);
+                }
+                if let Some(r) = rest.strip_prefix("@sha256:") {
+                    rest = r.trim_start_matches(allowed);
+                }
+                rest.is_empty()
+            }
+        }
+    }
+}
+
 struct ImageRule<'a> {
-    re: regex::Regex,
+    re: ImageMatcher,
     img: &'a Image,
 }
 
@@ -1409,11 +1448,7 @@ fn legacy_images(node: &mut Value, rule: &ImageRule) -> Result<(), String> {
 /// `images:` — each entry in order, applied by the legacy walk and then by the field specs.
 pub fn images(res: &mut [Resource], images: &[Image], cfg: &TransformerConfig) -> Result<()> {
     for img in images {
-        let pattern = format!(
-            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
-            img.name
-        );
-        let re = regex::Regex::new(&pattern).map_err(|e| {
+        let re = ImageMatcher::new(&img.name).map_err(|e| {
             Error::invalid("images", format!("invalid image name '{}': {e}", img.name))
         })?;
         let rule = ImageRule { re, img };
@@ -1486,6 +1521,39 @@ pub fn replicas(res: &mut [Resource], replicas: &[Replica], cfg: &TransformerCon
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod image_matcher_tests {
+    use super::ImageMatcher;
+
+    #[test]
+    fn simple_image_names_match_exactly_like_kustomizes_regex() {
+        let values = [
+            "nginx",
+            "nginx:1.25",
+            "nginx@sha256:abc",
+            "nginx:1.25@sha256:abc",
+            "nginx-other:1",
+            "nginxx",
+            "nginx:",
+            "nginx:a/b",
+            "ghcr.io/org/app:v1",
+            "ghcrXio/org/app",
+            "nginx:1@x",
+        ];
+        for name in ["nginx", "ghcr.io/org/app", "nginx-other"] {
+            let re = regex::Regex::new(&format!(
+                "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+            ))
+            .expect("regex");
+            let m = ImageMatcher::new(name).expect("matcher");
+            assert!(matches!(m, ImageMatcher::Simple(_)));
+            for v in values {
+                assert_eq!(m.is_match(v), re.is_match(v), "name {name:?} on {v:?}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
