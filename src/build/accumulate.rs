@@ -514,7 +514,7 @@ fn normalise_field_names(v: &mut serde_yaml::Value) {
 /// Flux's stand-in for a missing kustomization file: every `.yaml`/`.yml` manifest below `dir`
 /// in lexical walk order; a sub-directory holding a kustomization file is listed as a base and
 /// not descended into.
-fn generated_kustomization(dir: &Path) -> Result<Kustomization> {
+pub fn generated_kustomization(dir: &Path) -> Result<Kustomization> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| Error::Io {

@@ -1,9 +1,14 @@
 //! The command-line interface (clap). The only place that prints and uses `anyhow`.
 
+pub mod agent;
 pub mod apiserver;
 pub mod apply;
+pub mod bootstrap;
 pub mod build;
 pub mod diff;
+pub mod get;
+pub mod install;
+pub mod sandbox;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +29,16 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Show what `apply` would change, Secret values masked (exit 0 none, 1 changes, 2 error).
     Diff(diff::DiffArgs),
+    /// Run the GitOps agent (reconciles GitRepositories and Kustomizations).
+    Agent(agent::AgentArgs),
+    /// Install the CRDs, RBAC and the agent Deployment (or print them with --export).
+    Install(install::InstallArgs),
+    /// Create the root GitRepository and Kustomization for a cluster directory.
+    Bootstrap(bootstrap::BootstrapArgs),
+    /// API server, install, bootstrap and agent in one process, on a local checkout.
+    Sandbox(sandbox::SandboxArgs),
+    /// Show Kustomizations or sources (Flux's columns).
+    Get(get::GetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -34,6 +49,11 @@ pub fn main() -> i32 {
         Command::Apiserver(args) => apiserver::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Diff(args) => Ok(diff::run(args)),
+        Command::Agent(args) => agent::run(args),
+        Command::Install(args) => install::run(args),
+        Command::Bootstrap(args) => bootstrap::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
+        Command::Get(args) => get::run(args),
     };
     match result {
         Ok(code) => code,
