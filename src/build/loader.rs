@@ -44,7 +44,7 @@ impl Loader {
     /// Resolves and checks a file path: it must exist and (RootOnly) lie in or below the root.
     pub fn check_file(&self, rel: &str) -> Result<PathBuf> {
         let joined = self.join(rel);
-        let real = joined.canonicalize().map_err(|e| Error::Invalid {
+        let real = resolve(&joined).map_err(|e| Error::Invalid {
             context: self.kfile.clone(),
             message: format!("evalsymlink failure on '{}' : {e}", joined.display()),
         })?;
@@ -80,6 +80,33 @@ impl Loader {
     pub fn display(&self, rel: &str) -> String {
         display_path(&self.join(rel))
     }
+}
+
+/// `canonicalize`, with the directory part resolved once per directory: a build reads thousands
+/// of files from a few hundred directories, and each `realpath` costs one syscall per path
+/// component. A file that is itself a symlink is resolved in full.
+fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static DIRS: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> = LazyLock::new(Default::default);
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return path.canonicalize();
+    };
+    if name == ".." || name == "." || std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return path.canonicalize();
+    }
+    let cached = DIRS.lock().ok().and_then(|d| d.get(parent).cloned());
+    let dir = match cached {
+        Some(d) => d,
+        None => {
+            let d = parent.canonicalize()?;
+            if let Ok(mut dirs) = DIRS.lock() {
+                dirs.insert(parent.to_path_buf(), d.clone());
+            }
+            d
+        }
+    };
+    Ok(dir.join(name))
 }
 
 /// Shortens an absolute path to one relative to the working directory when it lies below it.
