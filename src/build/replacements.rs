@@ -100,79 +100,12 @@ fn ids_of(r: &Resource) -> Vec<ResId> {
     ids
 }
 
-/// Matches a Kubernetes label selector (`a=b,c!=d,e in (f,g),h notin (i),j,!k`) against a map.
+/// True when `labels` satisfy the Kubernetes label selector `selector` (the shared parser in
+/// `selector.rs`); `Err` names a malformed selector.
 pub fn label_selector_matches(selector: &str, labels: Option<&Map>) -> Result<bool, String> {
-    let get = |k: &str| labels.and_then(|m| m.get(k)).and_then(Value::scalar_text);
-    for req in split_requirements(selector) {
-        let req = req.trim();
-        if req.is_empty() {
-            continue;
-        }
-        let ok = if let Some(k) = req.strip_prefix('!') {
-            get(k.trim()).is_none()
-        } else if let Some((k, rest)) = split_set_op(req, " notin ") {
-            let set = parse_set(rest, selector)?;
-            get(k).is_none_or(|v| !set.contains(&v))
-        } else if let Some((k, rest)) = split_set_op(req, " in ") {
-            let set = parse_set(rest, selector)?;
-            get(k).is_some_and(|v| set.contains(&v))
-        } else if let Some((k, v)) = req.split_once("!=") {
-            get(k.trim()).as_deref() != Some(v.trim())
-        } else if let Some((k, v)) = req.split_once("==").or_else(|| req.split_once('=')) {
-            get(k.trim()).as_deref() == Some(v.trim())
-        } else if let Some((k, v)) = req.split_once('>') {
-            num_cmp(get(k.trim()), v, |a, b| a > b)
-        } else if let Some((k, v)) = req.split_once('<') {
-            num_cmp(get(k.trim()), v, |a, b| a < b)
-        } else {
-            get(req).is_some()
-        };
-        if !ok {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-fn num_cmp(have: Option<String>, want: &str, f: fn(i64, i64) -> bool) -> bool {
-    match (
-        have.and_then(|h| h.parse::<i64>().ok()),
-        want.trim().parse::<i64>().ok(),
-    ) {
-        (Some(a), Some(b)) => f(a, b),
-        _ => false,
-    }
-}
-
-fn split_requirements(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, ch) in s.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-fn split_set_op<'a>(req: &'a str, op: &str) -> Option<(&'a str, &'a str)> {
-    req.find(op)
-        .map(|i| (req[..i].trim(), req[i + op.len()..].trim()))
-}
-
-fn parse_set(rest: &str, whole: &str) -> Result<Vec<String>, String> {
-    let inner = rest
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("unable to parse requirement: invalid selector '{whole}'"))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).collect())
+    let sel = super::selector::LabelSelector::parse(selector).map_err(|e| e.to_string())?;
+    let empty = Map::new();
+    Ok(sel.matches(labels.unwrap_or(&empty)))
 }
 
 fn matches_label_and_annotation(r: &Resource, s: &Selector) -> Result<bool, String> {
