@@ -381,27 +381,9 @@ mod tests {
     //! Each scenario replays kustomize's per-level transformer calls and compares with the
     //! output of `kubectl kustomize` on the same kustomizations.
     use super::*;
-    use crate::build::kustomization::Pairs;
+    use crate::build::transformers::tests::{check, pairs, res};
     use crate::build::transformers::{labels, namespace, prefix_suffix};
     use serde_json::json;
-    use std::sync::Arc;
-
-    fn res(j: serde_json::Value) -> Resource {
-        Resource::new(Value::from(j), Arc::from("r.yaml"), 1)
-    }
-
-    fn check(res: &[Resource], expected: Vec<serde_json::Value>) {
-        assert_eq!(res.len(), expected.len());
-        for (r, e) in res.iter().zip(expected) {
-            assert_eq!(r.obj, Value::from(e), "object {}", r.id());
-        }
-    }
-
-    fn pairs(kv: &[(&str, &str)]) -> Pairs {
-        kv.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn ex7_namespace_prefix_labels_and_references_across_rbac_ingress_hpa_and_statefulset() {

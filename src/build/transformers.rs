@@ -1530,7 +1530,7 @@ mod image_matcher_tests {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Expectations come from `kubectl kustomize` (kustomize v5.5) runs of the same inputs.
     use super::*;
     use crate::build::kustomization::Label;
@@ -1541,14 +1541,14 @@ mod tests {
         Resource::new(Value::from(j), Arc::from("r.yaml"), 1)
     }
 
-    fn check(res: &[Resource], expected: Vec<serde_json::Value>) {
+    pub(crate) fn check(res: &[Resource], expected: Vec<serde_json::Value>) {
         assert_eq!(res.len(), expected.len());
         for (r, e) in res.iter().zip(expected) {
             assert_eq!(r.obj, Value::from(e), "object {}", r.id());
         }
     }
 
-    fn pairs(kv: &[(&str, &str)]) -> Pairs {
+    pub(crate) fn pairs(kv: &[(&str, &str)]) -> Pairs {
         kv.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
