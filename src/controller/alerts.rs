@@ -31,10 +31,14 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Starts the dispatcher (inside a tokio runtime) and the refresh loop.
-    pub fn start(client: kube::Client) -> notification::Result<Arc<Notifier>> {
+    /// Starts the dispatcher (inside a tokio runtime, recording into `metrics`) and the
+    /// refresh loop.
+    pub fn start(
+        client: kube::Client,
+        metrics: Option<notification::DispatchMetrics>,
+    ) -> notification::Result<Arc<Notifier>> {
         let n = Arc::new(Notifier {
-            dispatcher: Dispatcher::start(DispatchOptions::default())?,
+            dispatcher: Dispatcher::start_with_metrics(DispatchOptions::default(), metrics)?,
             routes: RwLock::new(Vec::new()),
         });
         let weak = Arc::downgrade(&n);
@@ -229,7 +233,10 @@ impl Context {
 
     /// Turns notifications on (the agent and the sandbox do; unit tests need not).
     pub fn enable_notifications(&self) -> notification::Result<()> {
-        let n = Notifier::start(self.client.clone())?;
+        let n = Notifier::start(
+            self.client.clone(),
+            Some(self.metrics.notifications.clone()),
+        )?;
         let _ = self.notifier.set(n);
         Ok(())
     }
