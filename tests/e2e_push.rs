@@ -245,8 +245,14 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
     };
     assert!(!args.watch_repo);
     let sb = Sandbox::start(&args).await.expect("sandbox starts");
-    assert_eq!(sb.webhook_addr, SocketAddr::from(([127, 0, 0, 1], hook_port)));
-    assert_eq!(sb.metrics_addr, SocketAddr::from(([127, 0, 0, 1], metrics_port)));
+    assert_eq!(
+        sb.webhook_addr,
+        SocketAddr::from(([127, 0, 0, 1], hook_port))
+    );
+    assert_eq!(
+        sb.metrics_addr,
+        SocketAddr::from(([127, 0, 0, 1], metrics_port))
+    );
     sb.wait_ready(WAIT).await.expect("everything Ready");
     let first = repo.head();
 
@@ -316,9 +322,8 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
 
     let deployments = Api::<Deployment>::namespaced(client.clone(), "shop-development");
     let gitrepos = Api::<GitRepository>::namespaced(client.clone(), ns);
-    let image = || async {
-        frontend_image(&deployments.get("frontend").await.expect("frontend exists"))
-    };
+    let image =
+        || async { frontend_image(&deployments.get("frontend").await.expect("frontend exists")) };
     assert_eq!(
         image().await.as_deref(),
         Some("nginxinc/nginx-unprivileged:1.27")
@@ -334,10 +339,7 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
         !annotations.contains_key("reconcile.fluxcd.io/requestedAt"),
         "a refused webhook requested a reconcile"
     );
-    let fetched = source
-        .status
-        .and_then(|s| s.artifact)
-        .map(|a| a.revision);
+    let fetched = source.status.and_then(|s| s.artifact).map(|a| a.revision);
     assert_eq!(fetched.as_deref(), Some(first.as_str()), "nothing fetched");
     assert_eq!(
         image().await.as_deref(),
@@ -353,6 +355,7 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
     })
     .await;
     eprintln!("push → applied: {:?}", pushed.elapsed());
+    let first_push = pushed;
 
     let message = eventually("a Slack message about apps at the new revision", || async {
         slack
@@ -374,11 +377,34 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
         "the webhook token never appears in a notification"
     );
 
-    // The delivery is counted on the sandbox's /metrics.
+    // A follow-up push soon after the first is synced too, not left for the 1m interval
+    // (requestedAt has sub-second precision, so the second request still changes it).
+    repo.edit(
+        "apps/frontend/overlays/development/kustomization.yaml",
+        "newTag: \"1.28\"",
+        "newTag: \"1.29\"",
+    );
+    repo.commit("frontend: nginx 1.29");
+    let body =
+        serde_json::to_vec(&json!({"ref": "refs/heads/main", "after": repo.head()})).expect("json");
+    eprintln!("second push {:?} after the first", first_push.elapsed());
+    assert_eq!(push(&url, &body, &sign(&body)).await, 200);
+    let start = Instant::now();
+    while image().await.as_deref() != Some("nginxinc/nginx-unprivileged:1.29") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the second push was not synced (only the 1m interval would fetch it)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The deliveries are counted on the sandbox's /metrics.
     let sent = "driftless_notifications_total{provider=\"flux-system/slack\",result=\"sent\",type=\"slack\"}";
     let exposition = eventually("the Slack delivery counted on /metrics", || async {
         let text = metrics(sb.metrics_addr).await;
-        sample(&text, sent).is_some_and(|n| n >= 1.0).then_some(text)
+        sample(&text, sent)
+            .is_some_and(|n| n >= 1.0)
+            .then_some(text)
     })
     .await;
     let attempts = sample(

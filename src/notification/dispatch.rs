@@ -139,7 +139,10 @@ impl DispatchMetrics {
 
     /// The collectors to register.
     pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
-        vec![Box::new(self.total.clone()), Box::new(self.duration.clone())]
+        vec![
+            Box::new(self.total.clone()),
+            Box::new(self.duration.clone()),
+        ]
     }
 
     fn count(&self, p: &ProviderConfig, result: &str) {
