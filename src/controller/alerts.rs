@@ -144,6 +144,16 @@ async fn load_routes(client: &kube::Client) -> Result<(Vec<Route>, Vec<String>),
                 secrets_seen.extend(secrets.values().cloned());
             }
         }
+        // certSecretRef: `ca.crt` is trusted for the provider's TLS (public, not redacted).
+        let mut ca_cert = None;
+        if let Some(r) = &p.spec.cert_secret_ref {
+            if let Ok(Some(s)) = Api::<Secret>::namespaced(client.clone(), &ns)
+                .get_opt(&r.name)
+                .await
+            {
+                ca_cert = secret_data(&s).remove("ca.crt");
+            }
+        }
         let spec = ProviderSpec {
             namespace: &ns,
             name: &name,
@@ -157,6 +167,7 @@ async fn load_routes(client: &kube::Client) -> Result<(Vec<Route>, Vec<String>),
                 .as_deref()
                 .and_then(crate::api::parse_duration),
             secrets,
+            ca_cert,
         };
         match ProviderConfig::from_spec(spec) {
             Ok(c) => {

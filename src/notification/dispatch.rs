@@ -507,6 +507,14 @@ async fn deliver_once(client: &reqwest::Client, p: &ProviderConfig, event: &Even
         return send_mail(p, event).await;
     }
     let req = build_request(p, event)?;
+    let custom;
+    let client = match &p.ca_cert {
+        Some(pem) => {
+            custom = client_trusting(p, pem)?;
+            &custom
+        }
+        None => client,
+    };
     let mut rb = client.post(&req.url).timeout(p.timeout);
     for (k, v) in &req.headers {
         rb = rb.header(k, v);
@@ -555,21 +563,68 @@ async fn deliver_once(client: &reqwest::Client, p: &ProviderConfig, event: &Even
     ))
 }
 
+/// An HTTP client that also trusts the provider's CA certificates (built per delivery: only
+/// providers with a `certSecretRef` pay for it).
+fn client_trusting(p: &ProviderConfig, pem: &str) -> Result<reqwest::Client> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .ok()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::config(&p.name, "certSecretRef: ca.crt holds no PEM certificate"))?;
+    certs
+        .into_iter()
+        .fold(reqwest::Client::builder(), |b, c| b.add_root_certificate(c))
+        .build()
+        .map_err(|e| Error::config(&p.name, format!("HTTP client: {e}")))
+}
+
+/// TLS settings for SMTP that trust the provider's CA certificates besides the public roots.
+fn smtp_tls(
+    p: &ProviderConfig,
+    host: &str,
+    pem: &str,
+) -> Result<lettre::transport::smtp::client::TlsParameters> {
+    use lettre::transport::smtp::client::{Certificate, TlsParameters};
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::config(
+            &p.name,
+            "certSecretRef: ca.crt holds no PEM certificate",
+        ));
+    }
+    let cert = Certificate::from_pem(pem.as_bytes())
+        .map_err(|e| Error::config(&p.name, format!("certSecretRef: ca.crt: {e}")))?;
+    TlsParameters::builder(host.to_string())
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))
+}
+
 async fn send_mail(p: &ProviderConfig, event: &Event) -> Result<()> {
     use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::Tls;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
     let smtp = p
         .smtp
         .as_ref()
         .ok_or_else(|| Error::config(&p.name, "smtp settings missing"))?;
     let message = email_message(p, event)?;
-    let builder = match smtp.security {
-        SmtpSecurity::Plain => {
+    let builder = match (smtp.security, &p.ca_cert) {
+        (SmtpSecurity::Plain, _) => {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
         }
-        SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-            .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+        // With a private CA: the same modes, with that CA trusted too.
+        (SmtpSecurity::StartTls, Some(pem)) => {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
+                .tls(Tls::Required(smtp_tls(p, &smtp.host, pem)?))
+        }
+        (SmtpSecurity::Tls, Some(pem)) => {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
+                .tls(Tls::Wrapper(smtp_tls(p, &smtp.host, pem)?))
+        }
+        (SmtpSecurity::StartTls, None) => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+                .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))?
+        }
+        (SmtpSecurity::Tls, None) => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
             .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))?,
     };
     let mut builder = builder.port(smtp.port).timeout(Some(p.timeout));
