@@ -30,6 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-token";
+
+/// Slack messages received: arrival time and body.
+type Inbox = Arc<Mutex<Vec<(Instant, String)>>>;
 const NS: &str = "flux-system";
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -105,15 +108,13 @@ async fn main() {
         .unwrap_or(30);
 
     // Slack stand-in: the arrival time of every message text.
-    let messages: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let messages: Inbox = Arc::default();
     let app = Router::new()
-        .fallback(
-            |State(m): State<Arc<Mutex<Vec<(Instant, String)>>>>, body: Bytes| async move {
-                let text = String::from_utf8_lossy(&body).into_owned();
-                m.lock().expect("lock").push((Instant::now(), text));
-                StatusCode::OK
-            },
-        )
+        .fallback(|State(m): State<Inbox>, body: Bytes| async move {
+            let text = String::from_utf8_lossy(&body).into_owned();
+            m.lock().expect("lock").push((Instant::now(), text));
+            StatusCode::OK
+        })
         .with_state(messages.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
