@@ -6,9 +6,12 @@ pub mod apply;
 pub mod bootstrap;
 pub mod build;
 pub mod diff;
+pub mod diff_ks;
 pub mod get;
 pub mod install;
+pub mod reconcile;
 pub mod sandbox;
+pub mod suspend;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +42,12 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Show Kustomizations or sources (Flux's columns).
     Get(get::GetArgs),
+    /// Ask for a reconcile now and wait for it (like `flux reconcile`).
+    Reconcile(reconcile::ReconcileArgs),
+    /// Stop reconciling a Kustomization or source (like `flux suspend`).
+    Suspend(suspend::SuspendArgs),
+    /// Reconcile a suspended Kustomization or source again and wait (like `flux resume`).
+    Resume(suspend::SuspendArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -54,6 +63,9 @@ pub fn main() -> i32 {
         Command::Bootstrap(args) => bootstrap::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Get(args) => get::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
+        Command::Suspend(args) => suspend::run_suspend(args),
+        Command::Resume(args) => suspend::run_resume(args),
     };
     match result {
         Ok(code) => code,
