@@ -448,3 +448,54 @@ fn diff_ks_of_a_missing_kustomization_exits_2() {
     assert_eq!(run.code, Some(2), "{}", run.text());
     s.snapshot("diff_ks_missing", &run.text());
 }
+
+#[test]
+fn reconcile_of_a_failing_source_prints_its_ready_message() {
+    let (_turn, s) = sandbox();
+    let api: Api<driftless::api::GitRepository> = Api::namespaced(s.client(), "flux-system");
+    let repo: driftless::api::GitRepository = serde_json::from_value(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": "broken", "namespace": "flux-system"},
+        "spec": {"url": "file:///nonexistent/driftless-test.git", "interval": "10m",
+                 "ref": {"branch": "main"}}
+    }))
+    .expect("GitRepository");
+    s.rt.block_on(api.create(&Default::default(), &repo))
+        .expect("create");
+    s.eventually("the first fetch to fail", || {
+        s.rt.block_on(api.get("broken"))
+            .ok()
+            .and_then(|r| r.status)
+            .is_some_and(|st| !st.conditions.is_empty())
+    });
+
+    // The request is handled even though the fetch fails: the CLI reports the failure at once
+    // instead of waiting for its timeout.
+    let run = s.run(&["reconcile", "source", "git", "broken", "--timeout", "30s"]);
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    assert!(!run.stderr.contains("timeout"), "{}", run.text());
+    assert!(run.stderr.starts_with("✗ "), "{}", run.text());
+    s.snapshot("reconcile_failing_source", &run.text());
+    s.rt.block_on(api.delete("broken", &Default::default()))
+        .expect("delete");
+}
+
+#[test]
+fn suspend_and_resume_all_act_on_every_kustomization() {
+    let (_turn, s) = sandbox();
+    let suspend = s.run(&["suspend", "ks", "--all"]);
+    assert_eq!(suspend.code, Some(0), "{}", suspend.text());
+    for name in ["apps", "flux-system", "infrastructure"] {
+        assert_eq!(s.ks(name).spec.suspend, Some(true), "{name}");
+    }
+    s.snapshot("suspend_ks_all", &suspend.text());
+
+    let resume = s.run(&["resume", "ks", "--all"]);
+    assert_eq!(resume.code, Some(0), "{}", resume.text());
+    for name in ["apps", "flux-system", "infrastructure"] {
+        assert_ne!(s.ks(name).spec.suspend, Some(true), "{name}");
+    }
+    assert_eq!(resume.stdout.matches("✔ applied revision").count(), 3);
+    s.snapshot("resume_ks_all", &resume.text());
+}
