@@ -208,7 +208,6 @@ impl Shared {
                 (r"[0-9a-f]{40}", "[SHA]"),
                 (repo.as_str(), "[REPO]"),
             ],
-            prepend_module_to_snapshot => false,
         }, {
             insta::assert_snapshot!(name, text);
         });
