@@ -498,3 +498,34 @@ fn suspend_and_resume_all_act_on_every_kustomization() {
     assert_eq!(resume.stdout.matches("✔ applied revision").count(), 3);
     s.snapshot("resume_ks_all", &resume.text());
 }
+
+#[test]
+fn reconcile_of_a_failing_kustomization_prints_its_ready_message() {
+    let (_turn, s) = sandbox();
+    let api: Api<Kustomization> = Api::namespaced(s.client(), "flux-system");
+    let ks: Kustomization = serde_json::from_value(json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "broken", "namespace": "flux-system"},
+        "spec": {"interval": "10m", "path": "./does-not-exist", "prune": true,
+                 "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}
+    }))
+    .expect("Kustomization");
+    s.rt.block_on(api.create(&Default::default(), &ks))
+        .expect("create");
+
+    let run = s.run(&["reconcile", "ks", "broken", "--timeout", "30s"]);
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    assert!(
+        run.stderr
+            .contains("✗ kustomization path not found: ./does-not-exist"),
+        "{}",
+        run.text()
+    );
+    s.snapshot("reconcile_failing_ks", &run.text());
+    s.rt.block_on(api.delete("broken", &Default::default()))
+        .expect("delete");
+    s.eventually("the broken Kustomization to be gone", || {
+        s.rt.block_on(api.get_opt("broken")).expect("get").is_none()
+    });
+}
