@@ -1,7 +1,8 @@
 //! End-to-end push flow on `driftless sandbox --no-watch`: a commit is only synced because a
 //! signed GitHub push webhook reaches the Receiver; the new object lands in the API server, a
 //! Slack Provider (a local HTTP endpoint) gets a message naming the changed object and the
-//! revision, and `/metrics` counts the delivery.
+//! revision, and `/metrics` counts the delivery. A generic Provider over HTTPS trusts its
+//! server's private CA through `certSecretRef` (`ca.crt`).
 //!
 //! ```text
 //!  commit ──► POST /hook/<webhookPath> (X-Hub-Signature-256) ──► GitRepository requestedAt
@@ -27,6 +28,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "common/tls.rs"]
+mod tls;
 
 const WAIT: Duration = Duration::from_secs(60);
 const TOKEN: &str = "push-token-9f1c";
@@ -292,6 +296,31 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
                 "eventSources": [{"kind": "Kustomization", "name": "*"}]}}),
     )
     .await;
+    // An HTTPS audit endpoint whose certificate only the Provider's certSecretRef CA signs.
+    let (audit_port, audit) = tls::https_server();
+    create(
+        &Api::<Secret>::namespaced(client.clone(), ns),
+        json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "audit-ca", "namespace": ns},
+            "stringData": {"ca.crt": tls::ca_pem()}}),
+    )
+    .await;
+    create(
+        &Api::<Provider>::namespaced(client.clone(), ns),
+        json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+            "metadata": {"name": "audit", "namespace": ns},
+            "spec": {"type": "generic", "certSecretRef": {"name": "audit-ca"},
+                "address": format!("https://127.0.0.1:{audit_port}/events")}}),
+    )
+    .await;
+    create(
+        &Api::<Alert>::namespaced(client.clone(), ns),
+        json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+            "metadata": {"name": "audit", "namespace": ns},
+            "spec": {"providerRef": {"name": "audit"}, "eventSeverity": "info",
+                "eventSources": [{"kind": "Kustomization", "name": "apps"}]}}),
+    )
+    .await;
     // The agent re-reads Alerts every 5s; the push below comes after that.
     let routes_loaded = Instant::now() + Duration::from_secs(6);
 
@@ -376,6 +405,24 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
         !slack.bodies().iter().any(|b| slack_text(b).contains(TOKEN)),
         "the webhook token never appears in a notification"
     );
+
+    // The HTTPS provider got the apps event: its CA came from the certSecretRef Secret.
+    let want = head.clone();
+    let audit_body = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            match audit.recv_timeout(Duration::from_secs(1)) {
+                Ok(b) if b.contains(&want) => return Some(b),
+                _ => {}
+            }
+        }
+        None
+    })
+    .await
+    .expect("join")
+    .expect("the HTTPS provider received the apps event at the new revision");
+    let v: Value = serde_json::from_str(&audit_body).expect("JSON");
+    assert_eq!(v["involvedObject"]["name"], "apps");
 
     // A follow-up push soon after the first is synced too, not left for the 1m interval
     // (requestedAt has sub-second precision, so the second request still changes it).
