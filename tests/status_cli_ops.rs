@@ -5,7 +5,10 @@
 //! leaves everything Ready at the repository's HEAD. Outputs are snapshots (tests/snapshots/)
 //! with commit hashes and temp paths redacted.
 
-mod common;
+#[path = "common/sandbox.rs"]
+mod sandbox;
+
+use sandbox::{start_ready, TestRepo};
 
 use driftless::api::Kustomization;
 use driftless::cli::sandbox::{Sandbox, SandboxArgs};
@@ -13,7 +16,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -21,69 +24,19 @@ use std::time::{Duration, Instant};
 const WAIT: Duration = Duration::from_secs(60);
 const NS: &str = "shop-development";
 
-/// A temp copy of the example monorepo as a git repository on branch `main`.
-struct TestRepo {
-    dir: tempfile::TempDir,
-}
-
-impl TestRepo {
-    fn example() -> TestRepo {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = common::repo_root();
-        for d in ["clusters", "apps", "infrastructure"] {
-            common::copy_tree(&root.join(d), &dir.path().join(d)).expect("copy the example");
-        }
-        std::fs::write(dir.path().join(".gitignore"), ".driftless/\n").expect("write");
-        let repo = TestRepo { dir };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo.commit("initial");
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.path())
-            .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn commit(&self, message: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-    }
-
-    fn head(&self) -> String {
-        format!("main@sha1:{}", self.git(&["rev-parse", "HEAD"]))
-    }
-
-    /// Adds a ConfigMap `name` (data `value: <value>`) to `apps/development` (not committed).
-    fn add_configmap(&self, name: &str, value: &str) {
-        let dir = self.path().join("apps/development");
-        std::fs::write(
-            dir.join(format!("{name}.yaml")),
-            format!(
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: {value}\n"
-            ),
-        )
-        .expect("write");
-        let k = dir.join("kustomization.yaml");
-        let text = std::fs::read_to_string(&k).expect("read");
-        let text = text.replacen("resources:\n", &format!("resources:\n  - {name}.yaml\n"), 1);
-        std::fs::write(k, text).expect("write");
-    }
+/// Adds a ConfigMap `name` (data `value: <value>`) to `apps/development` (not committed).
+fn add_configmap(repo: &TestRepo, name: &str, value: &str) {
+    repo.write(
+        &format!("apps/development/{name}.yaml"),
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: {value}\n"
+        ),
+    );
+    repo.edit(
+        "apps/development/kustomization.yaml",
+        "resources:\n",
+        &format!("resources:\n  - {name}.yaml\n"),
+    );
 }
 
 /// The sandbox every test of this file uses, with the runtime it runs on.
@@ -106,13 +59,10 @@ fn sandbox() -> (MutexGuard<'static, ()>, &'static Shared) {
             .build()
             .expect("runtime");
         let repo = TestRepo::example();
-        let sb = rt.block_on(async {
-            let sb = Sandbox::start(&SandboxArgs::new(repo.path(), "development"))
-                .await
-                .expect("sandbox starts");
-            sb.wait_ready(WAIT).await.expect("everything Ready");
-            sb
-        });
+        let sb = rt.block_on(start_ready(
+            &SandboxArgs::new(repo.path(), "development"),
+            WAIT,
+        ));
         Shared { rt, sb, repo }
     });
     (turn, shared)
@@ -126,11 +76,17 @@ struct Run {
 }
 
 impl Run {
-    /// Both streams, labelled, for snapshots.
+    /// Both streams, labelled (an empty one says so), for snapshots.
     fn text(&self) -> String {
+        let section = |name: &str, text: &str| match text {
+            "" => format!("--- {name}: (empty)\n"),
+            _ => format!("--- {name}\n{text}"),
+        };
         format!(
-            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
+            "exit: {:?}\n{}{}",
+            self.code,
+            section("stdout", &self.stdout),
+            section("stderr", &self.stderr)
         )
     }
 }
@@ -217,19 +173,20 @@ impl Shared {
 #[test]
 fn reconcile_ks_with_source_fetches_and_applies_a_new_commit() {
     let (_turn, s) = sandbox();
-    s.repo.add_configmap("reconcile-test", "one");
+    add_configmap(&s.repo, "reconcile-test", "one");
     s.repo.commit("add reconcile-test");
     let head = s.repo.head();
 
     let run = s.run(&["reconcile", "ks", "apps", "--with-source"]);
     assert_eq!(run.code, Some(0), "{}", run.text());
+    assert_eq!(run.stdout, "", "progress goes to stderr, as flux's");
     assert!(
-        run.stdout.contains(&format!("✔ fetched revision {head}\n")),
+        run.stderr.contains(&format!("✔ fetched revision {head}\n")),
         "{}",
         run.text()
     );
     assert!(
-        run.stdout.contains(&format!("✔ applied revision {head}\n")),
+        run.stderr.contains(&format!("✔ applied revision {head}\n")),
         "{}",
         run.text()
     );
@@ -257,8 +214,9 @@ fn reconcile_source_git_reports_the_fetched_revision() {
     let (_turn, s) = sandbox();
     let run = s.run(&["reconcile", "source", "git", "flux-system"]);
     assert_eq!(run.code, Some(0), "{}", run.text());
+    assert_eq!(run.stdout, "", "progress goes to stderr, as flux's");
     assert!(
-        run.stdout
+        run.stderr
             .contains(&format!("✔ fetched revision {}\n", s.repo.head())),
         "{}",
         run.text()
@@ -281,10 +239,16 @@ fn suspend_holds_back_a_new_commit_until_resume_applies_it() {
 
     let suspend = s.run(&["suspend", "ks", "apps"]);
     assert_eq!(suspend.code, Some(0), "{}", suspend.text());
+    assert_eq!(suspend.stdout, "", "progress goes to stderr, as flux's");
+    assert!(
+        suspend.stderr.contains("✔ kustomization suspended\n"),
+        "{}",
+        suspend.text()
+    );
     assert_eq!(s.ks("apps").spec.suspend, Some(true));
     s.snapshot("suspend_ks", &suspend.text());
 
-    s.repo.add_configmap("suspend-test", "two");
+    add_configmap(&s.repo, "suspend-test", "two");
     s.repo.commit("add suspend-test");
     let head = s.repo.head();
     s.sb.refresh();
@@ -313,7 +277,7 @@ fn suspend_holds_back_a_new_commit_until_resume_applies_it() {
     assert_eq!(resume.code, Some(0), "{}", resume.text());
     assert!(
         resume
-            .stdout
+            .stderr
             .contains(&format!("✔ applied revision {head}\n")),
         "{}",
         resume.text()
@@ -335,7 +299,7 @@ fn diff_ks_shows_drift_creates_and_prunes_with_secret_values_masked() {
 
     let clean = diff();
     assert_eq!(clean.code, Some(0), "in sync: {}", clean.text());
-    assert_eq!(clean.stdout, "");
+    assert_eq!((clean.stdout.as_str(), clean.stderr.as_str()), ("", ""));
 
     // Drift: someone scales the frontend and rewrites a password.
     let client = s.client();
@@ -364,6 +328,11 @@ fn diff_ks_shows_drift_creates_and_prunes_with_secret_values_masked() {
 
     let drifted = diff();
     assert_eq!(drifted.code, Some(1), "{}", drifted.text());
+    // As flux: the diff is the output (stdout), the closing warning goes to stderr.
+    assert_eq!(
+        drifted.stderr,
+        "⚠️ identified at least one change, exiting with non-zero exit code\n"
+    );
     assert!(
         drifted
             .stdout
@@ -398,7 +367,7 @@ fn diff_ks_shows_drift_creates_and_prunes_with_secret_values_masked() {
     s.snapshot("diff_ks_drifted", &out);
 
     // A local change: a new object, and the db removed (the Kustomization prunes).
-    s.repo.add_configmap("diff-test", "new");
+    add_configmap(&s.repo, "diff-test", "new");
     let k = s.repo.path().join("apps/development/kustomization.yaml");
     let text = std::fs::read_to_string(&k).expect("read");
     std::fs::write(&k, text.replace("  - ../db/overlays/development\n", "")).expect("write");
@@ -474,7 +443,8 @@ fn reconcile_of_a_failing_source_prints_its_ready_message() {
     let run = s.run(&["reconcile", "source", "git", "broken", "--timeout", "30s"]);
     assert_eq!(run.code, Some(1), "{}", run.text());
     assert!(!run.stderr.contains("timeout"), "{}", run.text());
-    assert!(run.stderr.starts_with("✗ "), "{}", run.text());
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("✗ failed to fetch "), "{}", run.text());
     s.snapshot("reconcile_failing_source", &run.text());
     s.rt.block_on(api.delete("broken", &Default::default()))
         .expect("delete");
@@ -495,7 +465,8 @@ fn suspend_and_resume_all_act_on_every_kustomization() {
     for name in ["apps", "flux-system", "infrastructure"] {
         assert_ne!(s.ks(name).spec.suspend, Some(true), "{name}");
     }
-    assert_eq!(resume.stdout.matches("✔ applied revision").count(), 3);
+    assert_eq!(resume.stdout, "", "progress goes to stderr, as flux's");
+    assert_eq!(resume.stderr.matches("✔ applied revision").count(), 3);
     s.snapshot("resume_ks_all", &resume.text());
 }
 

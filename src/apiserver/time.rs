@@ -1,6 +1,6 @@
 //! RFC 3339 timestamps (`2024-05-01T12:00:00Z`) without a date-time dependency.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
@@ -13,6 +13,29 @@ pub fn unix_now() -> i64 {
 /// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn now_rfc3339() -> String {
     format_rfc3339(unix_now())
+}
+
+/// The current time as Go's `RFC3339Nano`: what `flux reconcile` and Flux's Receivers write
+/// into `reconcile.fluxcd.io/requestedAt`. The sub-second part matters: two requests within
+/// one second must still change the annotation, or the second patch is a no-op.
+pub fn now_rfc3339_nano() -> String {
+    format_rfc3339_nano(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+/// Formats a time since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.fffffffffZ`, trailing zeros of
+/// the fraction trimmed and no fraction at all on a whole second, as Go's `RFC3339Nano`.
+pub fn format_rfc3339_nano(since_epoch: Duration) -> String {
+    let secs = format_rfc3339(since_epoch.as_secs() as i64);
+    let base = secs.strip_suffix('Z').unwrap_or(&secs);
+    let frac = format!("{:09}", since_epoch.subsec_nanos());
+    match frac.trim_end_matches('0') {
+        "" => format!("{base}Z"),
+        frac => format!("{base}.{frac}Z"),
+    }
 }
 
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
@@ -92,6 +115,18 @@ mod tests {
         assert_eq!(
             parse_rfc3339(&format_rfc3339(1_234_567_890)),
             Some(1_234_567_890)
+        );
+    }
+
+    #[test]
+    fn nano_timestamps_trim_trailing_zeros_like_go() {
+        let at = |nanos| format_rfc3339_nano(Duration::new(1_709_251_200, nanos));
+        assert_eq!(at(0), "2024-03-01T00:00:00Z");
+        assert_eq!(at(120_000_000), "2024-03-01T00:00:00.12Z");
+        assert_eq!(at(7), "2024-03-01T00:00:00.000000007Z");
+        assert_eq!(
+            parse_rfc3339(&now_rfc3339_nano()).map(|s| s > 0),
+            Some(true)
         );
     }
 

@@ -10,18 +10,19 @@
 //!  ► Kind/ns/name created | drifted (+ unified diff, Secret values masked) | deleted (prune)
 //! ```
 //!
-//! Exit 0 when nothing would change, 1 when something would, 2 on error. Nothing is written.
+//! As flux: the `►` lines and diffs are the command's output (stdout); the closing
+//! `⚠️ identified at least one change…` and `✗ <error>` lines go to stderr. Exit 0 when
+//! nothing would change, 1 when something would, 2 on error. Nothing is written.
 
 use super::diff::{CHANGES, FAILED};
+use super::reconcile::ClusterOpts;
 use crate::api::Kustomization;
-use crate::apply::inventory::{Entry, Inventory};
 use crate::apply::{plan, Action, Engine, ObjRef, Options, Owner, Report};
-use crate::controller::kustomization::{build_objects, substitution_vars};
+use crate::controller::kustomization::{build_objects, status_inventory, substitution_vars};
 use anyhow::{anyhow, bail, Result};
 use kube::Api;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffKsArgs {
@@ -30,15 +31,8 @@ pub struct DiffKsArgs {
     /// The local directory to build in place of the Kustomization's `spec.path`.
     #[arg(long)]
     pub path: PathBuf,
-    /// The Kustomization's namespace.
-    #[arg(short = 'n', long, default_value = "flux-system")]
-    pub namespace: String,
-    /// Give up after this long, e.g. `90s`, `5m`.
-    #[arg(long, default_value = "5m", value_parser = super::apply::parse_duration)]
-    pub timeout: Duration,
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long)]
-    pub kubeconfig: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterOpts,
 }
 
 pub fn run(args: DiffKsArgs) -> i32 {
@@ -51,46 +45,18 @@ pub fn run(args: DiffKsArgs) -> i32 {
     }
 }
 
-/// The previous inventory as the Kustomization's status records it (ids and versions only, so
-/// every listed object is compared by a dry-run).
-fn status_inventory(ks: &Kustomization) -> Inventory {
-    let entries = ks
-        .status
-        .as_ref()
-        .and_then(|s| s.inventory.as_ref())
-        .map(|i| {
-            i.entries
-                .iter()
-                .map(|e| Entry {
-                    id: e.id.clone(),
-                    v: e.v.clone(),
-                    digest: String::new(),
-                    rv: String::new(),
-                    live: String::new(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Inventory {
-        entries,
-        ..Default::default()
-    }
-}
-
 /// Builds `args.path` as the agent would build the Kustomization, and dry-runs it.
 async fn dry_run(args: &DiffKsArgs) -> Result<Report> {
-    let client = crate::apply::engine::client_from_kubeconfig(args.kubeconfig.as_deref())
-        .await
-        .map_err(|e| anyhow!(e))?;
-    let api: Api<Kustomization> = Api::namespaced(client.clone(), &args.namespace);
+    let (namespace, timeout) = (&args.cluster.namespace, args.cluster.timeout);
+    let client = args.cluster.client().await?;
+    let api: Api<Kustomization> = Api::namespaced(client.clone(), namespace);
     let ks = api
         .get_opt(&args.name)
         .await
         .map_err(|e| anyhow!("failed to get kustomization object: {e}"))?
         .ok_or_else(|| {
             anyhow!(
-                "failed to get kustomization object: Kustomization '{}/{}' not found",
-                args.namespace,
+                "failed to get kustomization object: Kustomization '{namespace}/{}' not found",
                 args.name
             )
         })?;
@@ -119,23 +85,23 @@ async fn dry_run(args: &DiffKsArgs) -> Result<Report> {
 
     let mut opts = Options::new(Owner {
         name: args.name.clone(),
-        namespace: args.namespace.clone(),
+        namespace: namespace.clone(),
     });
     opts.dry_run = true;
     opts.diff = true;
     opts.prune = ks.spec.prune;
-    opts.timeout = args.timeout;
+    opts.timeout = timeout;
     opts.store_inventory = false;
     opts.agent_namespace = Some(crate::controller::Config::default().agent_namespace);
     let old = status_inventory(&ks);
     let mut engine = Engine::new(client);
     let mut report = Report::default();
     tokio::time::timeout(
-        args.timeout,
+        timeout,
         engine.apply_with_inventory(objects, &old, &opts, &mut report),
     )
     .await
-    .map_err(|_| anyhow!("timeout after {:?} while diffing", args.timeout))?;
+    .map_err(|_| anyhow!("timeout after {timeout:?} while diffing"))?;
     Ok(report)
 }
 
@@ -184,7 +150,11 @@ fn diff(args: &DiffKsArgs) -> Result<i32> {
     }
     let (out, changed) = render(&report);
     print!("{out}");
-    Ok(if changed { CHANGES } else { 0 })
+    if !changed {
+        return Ok(0);
+    }
+    eprintln!("⚠️ identified at least one change, exiting with non-zero exit code");
+    Ok(CHANGES)
 }
 
 #[cfg(test)]

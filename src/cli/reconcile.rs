@@ -10,7 +10,9 @@
 //!  ─► ✔ applied revision main@sha1:… (exit 0) | ✗ <Ready message> (exit 1)
 //! ```
 //!
-//! The waiting helpers are shared with `suspend`/`resume` (resume waits the same way).
+//! Every line (`►`, `✔`, `◎`, `✗`) goes to stderr, as flux's logger writes them; stdout stays
+//! empty. The flags ([`ClusterOpts`]), the exit-code mapping and the waiting helpers are
+//! shared with `suspend`/`resume` (resume waits the same way) and `diff ks`.
 
 use crate::api::condition::reason::DEPENDENCY_NOT_READY;
 use crate::api::{GitRepository, Kustomization, REQUESTED_AT_ANNOTATION};
@@ -61,15 +63,44 @@ pub enum ReconcileSourceKind {
 pub struct ObjectOpts {
     /// The object's name.
     pub name: String,
-    /// The object's namespace.
+    #[command(flatten)]
+    pub cluster: ClusterOpts,
+}
+
+/// The flags every acting command (`reconcile`, `suspend`, `resume`, `diff ks`) takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClusterOpts {
+    /// The namespace of the object(s).
     #[arg(short = 'n', long, default_value = "flux-system")]
     pub namespace: String,
-    /// Give up waiting after this long, e.g. `90s`, `5m`.
+    /// Give up after this long, e.g. `90s`, `5m`.
     #[arg(long, default_value = "5m", value_parser = super::apply::parse_duration)]
     pub timeout: Duration,
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+}
+
+impl ClusterOpts {
+    /// A client for the cluster the kubeconfig names.
+    pub async fn client(&self) -> Result<kube::Client> {
+        crate::apply::engine::client_from_kubeconfig(self.kubeconfig.as_deref())
+            .await
+            .map_err(|e| anyhow!(e))
+    }
+}
+
+/// Runs a command's work and turns its outcome into the exit code: 0 when it succeeded, 1 when
+/// it failed (having printed why) or erred (`✗ <error>` printed here, as flux).
+pub fn exit_code(work: impl std::future::Future<Output = Result<bool>>) -> Result<i32> {
+    match super::apply::runtime()?.block_on(work) {
+        Ok(true) => Ok(0),
+        Ok(false) => Ok(1),
+        Err(e) => {
+            failure(&format!("{e:#}"));
+            Ok(1)
+        }
+    }
 }
 
 /// How often the status is polled while waiting.
@@ -130,38 +161,27 @@ fn str_at<'a>(obj: &'a Value, pointer: &str) -> &'a str {
     obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
+// Progress and outcome lines go to stderr, as flux's logger writes them, so stdout stays
+// clean for scripts.
+
 /// `► …` (an action starts).
 pub fn action(msg: &str) {
-    println!("► {msg}");
+    eprintln!("► {msg}");
 }
 
 /// `✔ …` (an action succeeded).
 pub fn success(msg: &str) {
-    println!("✔ {msg}");
+    eprintln!("✔ {msg}");
 }
 
 /// `◎ …` (waiting).
 pub fn waiting(msg: &str) {
-    println!("◎ {msg}");
+    eprintln!("◎ {msg}");
 }
 
-/// `✗ …` (the command failed), on stderr.
+/// `✗ …` (the command failed).
 pub fn failure(msg: &str) {
     eprintln!("✗ {msg}");
-}
-
-/// The current time as Go's RFC3339Nano (what `flux reconcile` writes into `requestedAt`).
-pub fn now_rfc3339_nano() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = crate::apiserver::time::format_rfc3339(now.as_secs() as i64);
-    let nanos = format!("{:09}", now.subsec_nanos());
-    let nanos = nanos.trim_end_matches('0');
-    match (secs.strip_suffix('Z'), nanos.is_empty()) {
-        (Some(base), false) => format!("{base}.{nanos}Z"),
-        _ => secs,
-    }
 }
 
 /// GETs the object as JSON; a missing object is an error naming it.
@@ -186,7 +206,7 @@ pub fn is_suspended(obj: &Value) -> bool {
 /// Merge-patches `reconcile.fluxcd.io/requestedAt` (and `extra`, e.g. `spec.suspend`) onto the
 /// object; returns the requested value.
 pub async fn request(api: &Api<DynamicObject>, name: &str, extra: Option<Value>) -> Result<String> {
-    let requested = now_rfc3339_nano();
+    let requested = crate::apiserver::time::now_rfc3339_nano();
     let mut patch = json!({"metadata": {"annotations": {REQUESTED_AT_ANNOTATION: requested}}});
     if let (Some(Value::Object(extra)), Some(p)) = (extra, patch.as_object_mut()) {
         p.extend(extra);
@@ -336,15 +356,14 @@ pub fn run(args: ReconcileArgs) -> Result<i32> {
             ReconcileSourceKind::Git(o) => o,
         },
     };
-    let deadline = Instant::now() + opts.timeout;
-    let result = super::apply::runtime()?.block_on(async {
-        let client = crate::apply::engine::client_from_kubeconfig(opts.kubeconfig.as_deref())
-            .await
-            .map_err(|e| anyhow!(e))?;
+    let (name, namespace) = (&opts.name, &opts.cluster.namespace);
+    let deadline = Instant::now() + opts.cluster.timeout;
+    exit_code(async {
+        let client = opts.cluster.client().await?;
         match &args.what {
             ReconcileWhat::Ks(a) => {
-                let api = Target::Kustomization.api(&client, &opts.namespace);
-                let ks = get(&api, Target::Kustomization, &opts.namespace, &opts.name).await?;
+                let api = Target::Kustomization.api(&client, namespace);
+                let ks = get(&api, Target::Kustomization, namespace, name).await?;
                 if is_suspended(&ks) {
                     failure("resource is suspended");
                     return Ok(false);
@@ -355,55 +374,18 @@ pub fn run(args: ReconcileArgs) -> Result<i32> {
                         return Ok(false);
                     }
                 }
-                reconcile_one(
-                    &client,
-                    Target::Kustomization,
-                    &opts.name,
-                    &opts.namespace,
-                    deadline,
-                )
-                .await
+                reconcile_one(&client, Target::Kustomization, name, namespace, deadline).await
             }
             ReconcileWhat::Source(_) => {
-                reconcile_one(
-                    &client,
-                    Target::GitRepository,
-                    &opts.name,
-                    &opts.namespace,
-                    deadline,
-                )
-                .await
+                reconcile_one(&client, Target::GitRepository, name, namespace, deadline).await
             }
         }
-    });
-    match result {
-        Ok(true) => Ok(0),
-        Ok(false) => Ok(1),
-        Err(e) => {
-            failure(&format!("{e:#}"));
-            Ok(1)
-        }
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requested_at_has_go_rfc3339_nano_shape() {
-        let t = now_rfc3339_nano();
-        assert!(
-            t.ends_with('Z') && t.len() >= 20 && t.as_bytes()[10] == b'T',
-            "{t}"
-        );
-        if let Some((_, frac)) = t.trim_end_matches('Z').split_once('.') {
-            assert!(
-                !frac.is_empty() && frac.len() <= 9 && !frac.ends_with('0'),
-                "{t}"
-            );
-        }
-    }
 
     #[test]
     fn ready_is_decided_only_for_the_current_generation() {

@@ -10,14 +10,13 @@
 //! ```
 
 use super::reconcile::{
-    action, failure, get, request, success, wait_handled, waiting, Outcome, Target,
+    action, exit_code, get, request, success, wait_handled, waiting, ClusterOpts, Outcome, Target,
 };
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::ResourceExt;
 use serde_json::json;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct SuspendArgs {
@@ -54,15 +53,9 @@ pub struct SuspendOpts {
     /// Every object of the kind in the namespace.
     #[arg(long)]
     pub all: bool,
-    /// The objects' namespace.
-    #[arg(short = 'n', long, default_value = "flux-system")]
-    pub namespace: String,
-    /// resume: give up waiting after this long, e.g. `90s`, `5m`.
-    #[arg(long, default_value = "5m", value_parser = super::apply::parse_duration)]
-    pub timeout: Duration,
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long)]
-    pub kubeconfig: Option<PathBuf>,
+    /// Namespace, kubeconfig, and (resume) how long to wait.
+    #[command(flatten)]
+    pub cluster: ClusterOpts,
 }
 
 impl SuspendArgs {
@@ -81,47 +74,28 @@ async fn names(client: &kube::Client, target: Target, opts: &SuspendOpts) -> Res
     if let Some(n) = &opts.name {
         return Ok(vec![n.clone()]);
     }
-    let list = target
-        .api(client, &opts.namespace)
-        .list(&ListParams::default())
-        .await?;
+    let ns = &opts.cluster.namespace;
+    let list = target.api(client, ns).list(&ListParams::default()).await?;
     let mut names: Vec<String> = list.items.iter().map(|o| o.name_any()).collect();
     names.sort();
     if names.is_empty() {
-        anyhow::bail!(
-            "no {} objects found in {} namespace",
-            target.kind(),
-            opts.namespace
-        );
+        anyhow::bail!("no {} objects found in {ns} namespace", target.kind());
     }
     Ok(names)
-}
-
-fn finish(result: Result<bool>) -> Result<i32> {
-    match result {
-        Ok(true) => Ok(0),
-        Ok(false) => Ok(1),
-        Err(e) => {
-            failure(&format!("{e:#}"));
-            Ok(1)
-        }
-    }
 }
 
 /// `driftless suspend …`.
 pub fn run_suspend(args: SuspendArgs) -> Result<i32> {
     let (target, opts) = args.parts();
-    let result = super::apply::runtime()?.block_on(async {
-        let client = crate::apply::engine::client_from_kubeconfig(opts.kubeconfig.as_deref())
-            .await
-            .map_err(|e| anyhow!(e))?;
-        let api = target.api(&client, &opts.namespace);
+    let ns = &opts.cluster.namespace;
+    exit_code(async {
+        let client = opts.cluster.client().await?;
+        let api = target.api(&client, ns);
         for name in names(&client, target, opts).await? {
-            get(&api, target, &opts.namespace, &name).await?;
+            get(&api, target, ns, &name).await?;
             action(&format!(
-                "suspending {} {name} in {} namespace",
+                "suspending {} {name} in {ns} namespace",
                 target.human(),
-                opts.namespace
             ));
             api.patch(
                 &name,
@@ -132,26 +106,23 @@ pub fn run_suspend(args: SuspendArgs) -> Result<i32> {
             success(&format!("{} suspended", target.human()));
         }
         Ok(true)
-    });
-    finish(result)
+    })
 }
 
 /// `driftless resume …`: unsuspends, asks for a reconcile, and waits for it.
 pub fn run_resume(args: SuspendArgs) -> Result<i32> {
     let (target, opts) = args.parts();
-    let deadline = Instant::now() + opts.timeout;
-    let result = super::apply::runtime()?.block_on(async {
-        let client = crate::apply::engine::client_from_kubeconfig(opts.kubeconfig.as_deref())
-            .await
-            .map_err(|e| anyhow!(e))?;
-        let api = target.api(&client, &opts.namespace);
+    let deadline = Instant::now() + opts.cluster.timeout;
+    let ns = &opts.cluster.namespace;
+    exit_code(async {
+        let client = opts.cluster.client().await?;
+        let api = target.api(&client, ns);
         let mut requested = Vec::new();
         for name in names(&client, target, opts).await? {
-            get(&api, target, &opts.namespace, &name).await?;
+            get(&api, target, ns, &name).await?;
             action(&format!(
-                "resuming {} {name} in {} namespace",
+                "resuming {} {name} in {ns} namespace",
                 target.human(),
-                opts.namespace
             ));
             let at = request(&api, &name, Some(json!({"spec": {"suspend": false}}))).await?;
             success(&format!("{} resumed", target.human()));
@@ -160,7 +131,7 @@ pub fn run_resume(args: SuspendArgs) -> Result<i32> {
         let mut ok = true;
         for (name, at) in requested {
             waiting(&format!("waiting for {} reconciliation", target.kind()));
-            match wait_handled(&api, target, &opts.namespace, &name, &at, deadline).await? {
+            match wait_handled(&api, target, ns, &name, &at, deadline).await? {
                 Outcome::Ready(obj) => {
                     success(&format!("{} reconciliation completed", target.kind()));
                     success(&target.success_message(&obj));
@@ -171,6 +142,5 @@ pub fn run_resume(args: SuspendArgs) -> Result<i32> {
             }
         }
         Ok(ok)
-    });
-    finish(result)
+    })
 }

@@ -509,9 +509,12 @@ pub async fn substitution_vars(
 
 /// The previous inventory: the agent's full copy, else the Flux entries from the status.
 fn old_inventory(ctx: &Context, key: &Key, ks: &Kustomization) -> Inventory {
-    if let Some(inv) = ctx.inventory(key) {
-        return inv;
-    }
+    ctx.inventory(key).unwrap_or_else(|| status_inventory(ks))
+}
+
+/// The inventory as the Kustomization's `status.inventory` records it: ids and versions only
+/// (no digests), so every listed object is compared by a (dry-)run.
+pub fn status_inventory(ks: &Kustomization) -> Inventory {
     let entries = ks
         .status
         .as_ref()
