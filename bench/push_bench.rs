@@ -19,15 +19,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Router;
-use driftless::cli::sandbox::{Sandbox, SandboxArgs};
-use hmac::{Hmac, Mac};
+use driftless::cli::sandbox::SandboxArgs;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, PostParams};
-use serde_json::{json, Value};
-use std::path::Path;
-use std::process::Command;
+use kube::api::Api;
+use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "../tests/common/sandbox.rs"]
+mod sandbox;
+
+use sandbox::{create, github_signature, start_ready, TestRepo};
 
 const TOKEN: &str = "bench-token";
 
@@ -43,33 +45,6 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(TOKEN.as_bytes()).expect("any key");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 fn report(what: &str, mut d: Vec<Duration>) {
     d.sort();
     let ms = |x: Duration| x.as_secs_f64() * 1000.0;
@@ -80,16 +55,6 @@ fn report(what: &str, mut d: Vec<Duration>) {
         ms(pct(&d, 0.95)),
         ms(d.last().copied().unwrap_or_default())
     );
-}
-
-async fn create<K>(api: &Api<K>, value: Value)
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
-{
-    let obj: K = serde_json::from_value(value).expect("valid object");
-    api.create(&PostParams::default(), &obj)
-        .await
-        .expect("created");
 }
 
 async fn image(api: &Api<Deployment>) -> Option<String> {
@@ -122,31 +87,12 @@ async fn main() {
     let slack = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
 
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let repo = tmp.path();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for d in ["clusters", "apps", "infrastructure"] {
-        let ok = Command::new("cp")
-            .arg("-r")
-            .arg(root.join(d))
-            .arg(repo)
-            .status()
-            .expect("cp runs")
-            .success();
-        assert!(ok, "copy {d}");
-    }
-    git(repo, &["init", "-q", "-b", "main"]);
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "-m", "initial"]);
-
-    let mut args = SandboxArgs::new(repo, "development");
-    args.kubeconfig_out = Some(repo.join(".git/bench.kubeconfig"));
+    let repo = TestRepo::example();
+    let mut args = SandboxArgs::new(repo.path(), "development");
+    args.kubeconfig_out = Some(repo.path().join(".driftless/bench.kubeconfig"));
     args.watch_repo = false;
     let started = Instant::now();
-    let sb = Sandbox::start(&args).await.expect("sandbox starts");
-    sb.wait_ready(Duration::from_secs(120))
-        .await
-        .expect("everything Ready");
+    let sb = start_ready(&args, Duration::from_secs(120)).await;
     println!(
         "sandbox Ready in {:.1}s (watcher off; webhooks on {})",
         started.elapsed().as_secs_f64(),
@@ -209,7 +155,9 @@ async fn main() {
 
     let http = reqwest::Client::new();
     let deployments = Api::<Deployment>::namespaced(client.clone(), "shop-development");
-    let overlay = repo.join("apps/frontend/overlays/development/kustomization.yaml");
+    let overlay = repo
+        .path()
+        .join("apps/frontend/overlays/development/kustomization.yaml");
     let original = std::fs::read_to_string(&overlay).expect("overlay");
     let (mut applied, mut notified) = (Vec::new(), Vec::new());
     for i in 0..rounds {
@@ -219,8 +167,8 @@ async fn main() {
             original.replace("newTag: \"1.27\"", &format!("newTag: \"{tag}\"")),
         )
         .expect("write");
-        git(repo, &["commit", "-q", "-am", &format!("frontend {tag}")]);
-        let sha = git(repo, &["rev-parse", "HEAD"]);
+        repo.git(&["commit", "-q", "-am", &format!("frontend {tag}")]);
+        let sha = repo.git(&["rev-parse", "HEAD"]);
         let body =
             serde_json::to_vec(&json!({"ref": "refs/heads/main", "after": sha})).expect("json");
         let want = format!("nginxinc/nginx-unprivileged:{tag}");
@@ -228,7 +176,7 @@ async fn main() {
         let status = http
             .post(&url)
             .header("X-GitHub-Event", "push")
-            .header("X-Hub-Signature-256", sign(&body))
+            .header("X-Hub-Signature-256", github_signature(TOKEN, &body))
             .body(body)
             .send()
             .await

@@ -16,86 +16,24 @@ use axum::Router;
 use clap::Parser;
 use driftless::api::notification::{Alert, Provider, Receiver};
 use driftless::api::GitRepository;
-use driftless::cli::sandbox::Sandbox;
 use driftless::cli::{Cli, Command as CliCommand};
-use hmac::{Hmac, Mac};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "common/sandbox.rs"]
+mod sandbox;
 #[path = "common/tls.rs"]
 mod tls;
 
+use sandbox::{create, github_signature, start_ready, TestRepo};
+
 const WAIT: Duration = Duration::from_secs(60);
 const TOKEN: &str = "push-token-9f1c";
-
-/// A temp copy of the example monorepo as a git repository on branch `main`.
-struct TestRepo {
-    dir: tempfile::TempDir,
-}
-
-impl TestRepo {
-    fn example() -> TestRepo {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for d in ["clusters", "apps", "infrastructure"] {
-            let ok = Command::new("cp")
-                .arg("-r")
-                .arg(root.join(d))
-                .arg(dir.path())
-                .status()
-                .expect("cp runs")
-                .success();
-            assert!(ok, "copy {d}");
-        }
-        let repo = TestRepo { dir };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo.commit("initial");
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.dir.path())
-            .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn edit(&self, rel: &str, from: &str, to: &str) {
-        let p = self.dir.path().join(rel);
-        let text = std::fs::read_to_string(&p).expect("read");
-        assert!(text.contains(from), "{rel} contains {from:?}");
-        std::fs::write(p, text.replace(from, to)).expect("write");
-    }
-
-    fn commit(&self, message: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-    }
-
-    fn head(&self) -> String {
-        format!("main@sha1:{}", self.git(&["rev-parse", "HEAD"]))
-    }
-}
 
 /// A Slack incoming-webhook stand-in: records every POST body, answers 200.
 #[derive(Clone, Default)]
@@ -171,12 +109,6 @@ where
     panic!("timed out waiting for {what}");
 }
 
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(TOKEN.as_bytes()).expect("any key");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 async fn push(url: &str, body: &[u8], signature: &str) -> u16 {
     reqwest::Client::new()
         .post(url)
@@ -197,16 +129,6 @@ fn frontend_image(d: &Deployment) -> Option<String> {
     v.pointer("/spec/template/spec/containers/0/image")?
         .as_str()
         .map(String::from)
-}
-
-async fn create<K>(api: &Api<K>, value: Value)
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
-{
-    let obj: K = serde_json::from_value(value).expect("valid object");
-    api.create(&PostParams::default(), &obj)
-        .await
-        .expect("created");
 }
 
 async fn metrics(addr: SocketAddr) -> String {
@@ -248,7 +170,7 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
         panic!("not the sandbox command");
     };
     assert!(!args.watch_repo);
-    let sb = Sandbox::start(&args).await.expect("sandbox starts");
+    let sb = start_ready(&args, WAIT).await;
     assert_eq!(
         sb.webhook_addr,
         SocketAddr::from(([127, 0, 0, 1], hook_port))
@@ -257,7 +179,6 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
         sb.metrics_addr,
         SocketAddr::from(([127, 0, 0, 1], metrics_port))
     );
-    sb.wait_ready(WAIT).await.expect("everything Ready");
     let first = repo.head();
 
     let client = sb.server.client().expect("client");
@@ -359,7 +280,7 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
     );
 
     // A wrong signature is refused and triggers nothing: no reconcile request, no fetch.
-    let forged = sign(b"another body");
+    let forged = github_signature(TOKEN, b"another body");
     assert_eq!(push(&url, &body, &forged).await, 401);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let source = gitrepos.get("flux-system").await.expect("GitRepository");
@@ -378,7 +299,10 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
 
     tokio::time::sleep(routes_loaded.saturating_duration_since(Instant::now())).await;
     let pushed = Instant::now();
-    assert_eq!(push(&url, &body, &sign(&body)).await, 200);
+    assert_eq!(
+        push(&url, &body, &github_signature(TOKEN, &body)).await,
+        200
+    );
     eventually("the pushed image applied", || async {
         (image().await.as_deref() == Some("nginxinc/nginx-unprivileged:1.28")).then_some(())
     })
@@ -435,7 +359,10 @@ async fn a_signed_github_push_syncs_the_commit_and_slack_lists_what_changed() {
     let body =
         serde_json::to_vec(&json!({"ref": "refs/heads/main", "after": repo.head()})).expect("json");
     eprintln!("second push {:?} after the first", first_push.elapsed());
-    assert_eq!(push(&url, &body, &sign(&body)).await, 200);
+    assert_eq!(
+        push(&url, &body, &github_signature(TOKEN, &body)).await,
+        200
+    );
     let start = Instant::now();
     while image().await.as_deref() != Some("nginxinc/nginx-unprivileged:1.29") {
         assert!(

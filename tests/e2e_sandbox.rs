@@ -9,88 +9,19 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "common/sandbox.rs"]
+mod sandbox;
+
+use sandbox::{start_ready, TestRepo};
+
 const WAIT: Duration = Duration::from_secs(60);
-
-/// A temp copy of the example monorepo as a real git repository on branch `main`.
-struct TestRepo {
-    dir: tempfile::TempDir,
-}
-
-impl TestRepo {
-    fn example() -> TestRepo {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for d in ["clusters", "apps", "infrastructure"] {
-            let ok = Command::new("cp")
-                .arg("-r")
-                .arg(root.join(d))
-                .arg(dir.path())
-                .status()
-                .expect("cp runs")
-                .success();
-            assert!(ok, "copy {d}");
-        }
-        let repo = TestRepo { dir };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo.commit("initial");
-        repo
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
-
-    fn git(&self, args: &[&str]) {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.dir.path())
-            .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.dir.path().join(rel);
-        std::fs::create_dir_all(p.parent().expect("has parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(rel)).expect("read")
-    }
-
-    fn commit(&self, message: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-    }
-
-    fn head(&self) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.dir.path())
-            .args(["rev-parse", "HEAD"])
-            .output()
-            .expect("git runs");
-        format!("main@sha1:{}", String::from_utf8_lossy(&out.stdout).trim())
-    }
-}
 
 async fn start(repo: &TestRepo) -> Sandbox {
     let mut args = SandboxArgs::new(repo.path(), "development");
     args.kubeconfig_out = Some(repo.path().join(".driftless/kubeconfig"));
-    let sb = Sandbox::start(&args).await.expect("sandbox starts");
-    sb.wait_ready(WAIT).await.expect("everything Ready");
-    sb
+    start_ready(&args, WAIT).await
 }
 
 fn client(sb: &Sandbox) -> kube::Client {
