@@ -4,102 +4,17 @@
 
 use driftless::apply::{Action, ChangeSet, ObjRef};
 use driftless::notification::{
-    Changes, DispatchOptions, Dispatcher, Event, InvolvedObject, ProviderConfig, ProviderType,
-    Severity, SmtpConfig,
+    Changes, DispatchOptions, Dispatcher, Event, ProviderConfig, ProviderType, Severity, SmtpConfig,
 };
 use mail_parser::MessageParser;
-use mailin::{response, Action as SmtpAction, AuthMechanism, Handler, Response, SessionBuilder};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{IpAddr, TcpListener};
-use std::sync::mpsc;
+use notify::{apps_event, smtp_server, Mode};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One received mail: envelope and raw data.
-#[derive(Debug, Default, Clone)]
-struct Received {
-    from: String,
-    to: Vec<String>,
-    data: Vec<u8>,
-    auth: Option<(String, String)>,
-}
-
-#[derive(Clone)]
-struct Collect {
-    mail: Received,
-    out: mpsc::Sender<Received>,
-}
-
-impl Handler for Collect {
-    fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
-        self.mail.from = from.to_string();
-        response::OK
-    }
-    fn rcpt(&mut self, to: &str) -> Response {
-        self.mail.to.push(to.to_string());
-        response::OK
-    }
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.mail.data.extend_from_slice(buf);
-        Ok(())
-    }
-    fn data_end(&mut self) -> Response {
-        let _ = self.out.send(std::mem::take(&mut self.mail));
-        response::OK
-    }
-    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
-        self.mail.auth = Some((user.to_string(), password.to_string()));
-        response::AUTH_OK
-    }
-}
-
-/// Serves SMTP on 127.0.0.1:<random> in a thread; mails arrive on the returned channel.
-fn smtp_server() -> (u16, mpsc::Receiver<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut builder = SessionBuilder::new("mail.test");
-        builder
-            .enable_auth(AuthMechanism::Plain)
-            .insecure_enable_plaintext_auth();
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let builder = builder.clone();
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let peer = stream.peer_addr().unwrap().ip();
-                let mut writer = stream.try_clone().unwrap();
-                let mut reader = BufReader::new(stream);
-                let handler = Collect {
-                    mail: Received::default(),
-                    out: tx,
-                };
-                let mut session = builder.build(peer, handler);
-                session.greeting().write_to(&mut writer).unwrap();
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let res = session.process(&line);
-                    match res.action {
-                        SmtpAction::Reply => res.write_to(&mut writer).unwrap(),
-                        SmtpAction::Close => {
-                            let _ = res.write_to(&mut writer);
-                            return;
-                        }
-                        SmtpAction::NoReply => {}
-                        SmtpAction::UpgradeTls => return,
-                    }
-                    writer.flush().unwrap();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
+#[path = "common/notify.rs"]
+mod notify;
+#[path = "common/tls.rs"]
+mod tls;
 
 fn obj(kind: &str, ns: &str, name: &str) -> ObjRef {
     ObjRef {
@@ -118,27 +33,17 @@ fn sync_event() -> Event {
     cs.push(obj("Deployment", "shop", "web"), Action::Configured);
     cs.push(obj("Service", "shop", "legacy"), Action::Deleted);
     Event {
-        involved_object: InvolvedObject {
-            kind: "Kustomization".into(),
-            namespace: "flux-system".into(),
-            name: "apps".into(),
-            ..Default::default()
-        },
-        severity: Severity::Info,
-        reason: "ReconciliationSucceeded".into(),
-        message: "Reconciliation finished in 1.2s".into(),
-        revision: Some("main@sha1:4f2a9c1e".into()),
         commit_message: Some("web: bump to 1.4".into()),
         cluster: Some("prod-eu".into()),
         changes: Some(Changes::from_changeset(&cs, 10)),
         timestamp: "2026-11-22T04:00:00Z".into(),
-        ..Default::default()
+        ..apps_event()
     }
 }
 
 #[tokio::test]
 async fn sync_mail_reaches_a_real_smtp_server_with_subject_recipients_and_bodies() {
-    let (port, mails) = smtp_server();
+    let (port, mails) = smtp_server(Mode::Plain);
     let mut p = ProviderConfig::new("flux-system/email", ProviderType::Smtp, "");
     p.smtp = Some(
         SmtpConfig::from_address(
@@ -212,7 +117,7 @@ async fn sync_mail_reaches_a_real_smtp_server_with_subject_recipients_and_bodies
 
 #[tokio::test]
 async fn failure_mail_lists_failing_objects_and_never_the_password() {
-    let (port, mails) = smtp_server();
+    let (port, mails) = smtp_server(Mode::Plain);
     let mut p = ProviderConfig::new("flux-system/email", ProviderType::Smtp, "");
     p.smtp = Some(
         SmtpConfig::from_address(
@@ -256,7 +161,7 @@ async fn failure_mail_lists_failing_objects_and_never_the_password() {
 async fn starttls_provider_never_falls_back_to_plaintext() {
     // The loopback server offers no STARTTLS; a provider configured for it must not send the
     // mail (or the password) in the clear.
-    let (port, mails) = smtp_server();
+    let (port, mails) = smtp_server(Mode::Plain);
     let mut p = ProviderConfig::new("flux-system/email", ProviderType::Smtp, "");
     p.smtp = Some(
         SmtpConfig::from_address(

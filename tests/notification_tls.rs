@@ -10,146 +10,17 @@
 //! - without the CA the same servers are refused (the certificate is really verified).
 
 use driftless::notification::{
-    DispatchOptions, Dispatcher, Event, InvolvedObject, ProviderConfig, ProviderType, Severity,
-    SmtpConfig,
+    DispatchOptions, Dispatcher, ProviderConfig, ProviderType, SmtpConfig,
 };
-use mailin::{response, Action as SmtpAction, AuthMechanism, Handler, Response, SessionBuilder};
-use std::io::Write;
-use std::net::{IpAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
+use notify::{apps_event, smtp_server, Mode};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
-use tls::{ca_pem, https_server, read_line, server_config, Stream};
+use tls::{ca_pem, https_server};
 
+#[path = "common/notify.rs"]
+mod notify;
 #[path = "common/tls.rs"]
 mod tls;
-
-/// One received mail.
-#[derive(Debug, Default, Clone)]
-struct Received {
-    to: Vec<String>,
-    data: Vec<u8>,
-    auth: Option<(String, String)>,
-    /// Whether the message arrived on the TLS stream.
-    over_tls: bool,
-}
-
-struct Collect {
-    mail: Received,
-    tls: Arc<AtomicBool>,
-    out: mpsc::Sender<Received>,
-}
-
-impl Handler for Collect {
-    fn rcpt(&mut self, to: &str) -> Response {
-        self.mail.to.push(to.to_string());
-        response::OK
-    }
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.mail.data.extend_from_slice(buf);
-        Ok(())
-    }
-    fn data_end(&mut self) -> Response {
-        self.mail.over_tls = self.tls.load(Ordering::SeqCst);
-        let _ = self.out.send(std::mem::take(&mut self.mail));
-        response::OK
-    }
-    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
-        self.mail.auth = Some((user.to_string(), password.to_string()));
-        response::AUTH_OK
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    StartTls,
-    Implicit,
-}
-
-/// An SMTP server on 127.0.0.1:<random> with the fixture certificate; the login (AUTH PLAIN)
-/// is only offered once TLS is on. Mails arrive on the returned channel.
-fn smtp_server(mode: Mode) -> (u16, mpsc::Receiver<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let (tx, rx) = mpsc::channel();
-    let config = server_config();
-    std::thread::spawn(move || {
-        let mut builder = SessionBuilder::new("mail.test");
-        builder.enable_start_tls().enable_auth(AuthMechanism::Plain);
-        for tcp in listener.incoming() {
-            let Ok(tcp) = tcp else { continue };
-            let (builder, tx, config) = (builder.clone(), tx.clone(), config.clone());
-            std::thread::spawn(move || {
-                let peer: IpAddr = tcp.peer_addr().expect("peer").ip();
-                let tls = Arc::new(AtomicBool::new(false));
-                let handler = Collect {
-                    mail: Received::default(),
-                    tls: tls.clone(),
-                    out: tx,
-                };
-                let mut session = builder.build(peer, handler);
-                let mut stream = Stream::Plain(tcp);
-                if mode == Mode::Implicit {
-                    stream = stream.upgrade(&config);
-                    session.tls_active();
-                    tls.store(true, Ordering::SeqCst);
-                }
-                if session.greeting().write_to(&mut stream).is_err() {
-                    return;
-                }
-                let _ = stream.flush();
-                loop {
-                    let line = read_line(&mut stream);
-                    if line.is_empty() {
-                        return;
-                    }
-                    let res = session.process(&line);
-                    match res.action {
-                        SmtpAction::Reply => {
-                            if res.write_to(&mut stream).is_err() {
-                                return;
-                            }
-                        }
-                        SmtpAction::Close => {
-                            let _ = res.write_to(&mut stream);
-                            let _ = stream.flush();
-                            return;
-                        }
-                        SmtpAction::NoReply => {}
-                        SmtpAction::UpgradeTls => {
-                            if res.write_to(&mut stream).is_err() || stream.flush().is_err() {
-                                return;
-                            }
-                            stream = stream.upgrade(&config);
-                            session.tls_active();
-                            tls.store(true, Ordering::SeqCst);
-                        }
-                    }
-                    if stream.flush().is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, rx)
-}
-
-fn event() -> Event {
-    Event {
-        involved_object: InvolvedObject {
-            kind: "Kustomization".into(),
-            namespace: "flux-system".into(),
-            name: "apps".into(),
-            ..Default::default()
-        },
-        severity: Severity::Info,
-        reason: "ReconciliationSucceeded".into(),
-        message: "Reconciliation finished in 1.2s".into(),
-        revision: Some("main@sha1:4f2a9c1e".into()),
-        ..Default::default()
-    }
-}
 
 fn smtp_provider(address: &str, ca: Option<String>) -> ProviderConfig {
     let mut p = ProviderConfig::new("flux-system/email", ProviderType::Smtp, "");
@@ -177,7 +48,7 @@ fn no_retries() -> DispatchOptions {
 
 async fn deliver(p: ProviderConfig) -> driftless::notification::Stats {
     let d = Dispatcher::start(no_retries()).expect("dispatcher");
-    d.send(Arc::new(p), event());
+    d.send(Arc::new(p), apps_event());
     assert!(d.wait_idle(Duration::from_secs(10)).await);
     d.stats()
 }

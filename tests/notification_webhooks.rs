@@ -9,8 +9,7 @@ use axum::Router;
 use driftless::apply::{Action, ChangeSet, ObjRef};
 use driftless::notification::event::REVISION_KEY;
 use driftless::notification::{
-    Changes, DispatchOptions, Dispatcher, Event, InvolvedObject, ProviderConfig, ProviderType,
-    Severity,
+    Changes, DispatchOptions, Dispatcher, Event, ProviderConfig, ProviderType, Severity,
 };
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -18,6 +17,13 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "common/notify.rs"]
+mod notify;
+#[path = "common/tls.rs"]
+mod tls;
+
+use notify::apps_event;
 
 #[derive(Clone, Debug)]
 struct Hit {
@@ -104,23 +110,13 @@ fn sync_event() -> Event {
     cs.push(obj("ConfigMap", "shop", "settings"), Action::Unchanged);
     cs.push(obj("Deployment", "shop", "web"), Action::Configured);
     let mut ev = Event {
-        involved_object: InvolvedObject {
-            kind: "Kustomization".into(),
-            namespace: "flux-system".into(),
-            name: "apps".into(),
-            api_version: "kustomize.toolkit.fluxcd.io/v1".into(),
-            ..Default::default()
-        },
-        severity: Severity::Info,
-        reason: "ReconciliationSucceeded".into(),
-        message: "Reconciliation finished in 1.2s".into(),
-        revision: Some("main@sha1:4f2a9c1e".into()),
         commit_message: Some("web: bump to 1.4".into()),
         cluster: Some("prod-eu".into()),
         changes: Some(Changes::from_changeset(&cs, 10)),
         timestamp: "2026-11-22T04:00:00Z".into(),
-        ..Default::default()
+        ..apps_event()
     };
+    ev.involved_object.api_version = "kustomize.toolkit.fluxcd.io/v1".into();
     ev.metadata.insert("env".into(), "prod".into());
     ev
 }
@@ -371,17 +367,10 @@ async fn generic_hmac_signs_the_exact_body_and_redacts_the_token() {
 
 fn failure_event() -> Event {
     Event {
-        involved_object: InvolvedObject {
-            kind: "Kustomization".into(),
-            namespace: "flux-system".into(),
-            name: "apps".into(),
-            ..Default::default()
-        },
         severity: Severity::Error,
         reason: "HealthCheckFailed".into(),
         message: "timeout waiting for: [Deployment/shop/web status: 'InProgress']".into(),
-        revision: Some("main@sha1:4f2a9c1e".into()),
-        ..Default::default()
+        ..apps_event()
     }
 }
 
