@@ -1,6 +1,6 @@
 //! `driftless get ks|sources git|alerts|providers|receivers|all [NAME] [-n NS | -A]
-//! [--status-selector type=status] [-o table|json|yaml] [--no-header] [--kubeconfig F]`:
-//! Flux's tables.
+//! [--status-selector type=status] [-o table|json|yaml] [--no-header] [--wide | --width N]
+//! [--kubeconfig F]`: Flux's tables, fitted to the terminal (see `output::WidthOpts`).
 //!
 //! | kind | columns (NAMESPACE first with `-A`) |
 //! |---|---|
@@ -8,13 +8,13 @@
 //! | Alert, Provider (v1beta3: no status) | `NAME SUSPENDED READY MESSAGE`, always `True`, `<Kind> is Ready` |
 //! | Receiver | `NAME SUSPENDED READY MESSAGE` |
 //!
-//! Revisions are cut to 8 hex digits; an object without a Ready condition shows `False` and
-//! `waiting to be reconciled` (as flux does). `get all` prints one table per kind that has
+//! Revisions are cut to 8 hex digits, in messages too unless `--wide`; an object without a
+//! Ready condition shows `False` and `waiting to be reconciled` (as flux does). `get all` prints one table per kind that has
 //! objects, names as `kind/name`, each followed by a blank line. `-o json|yaml` prints the
 //! objects as a kubectl `List` (one object when NAME is given). A NAME that does not exist is
 //! an error (exit 1); an empty list is not.
 
-use super::output::{self, Cell, ClusterOpts, Format, StatusSelector};
+use super::output::{self, Cell, ClusterOpts, Fit, Format, StatusSelector, WidthOpts};
 use crate::api::condition::{self, Condition, READY};
 use crate::api::notification::{Alert, Provider, Receiver};
 use crate::api::{GitRepository, Kustomization};
@@ -82,6 +82,8 @@ pub struct GetOpts {
     /// Skip the header line.
     #[arg(long)]
     pub no_header: bool,
+    #[command(flatten)]
+    pub width: WidthOpts,
 }
 
 /// The kinds `get` knows, in the order `get all` prints them (flux: sources, Kustomizations,
@@ -342,18 +344,36 @@ pub fn table(rows: &[Row], with_namespace: bool) -> String {
 }
 
 /// The table text for one kind's summaries (empty string when there are none and no header
-/// is wanted).
+/// is wanted). Unless `--wide`, revision digests in messages are cut to 8 hex digits like the
+/// REVISION column; with a width, the table is fitted to it (MESSAGE shortened with `…`).
 pub fn render_kind(
     kind: GetKind,
     items: &[Summary],
     opts: &GetOpts,
     with_kind: bool,
-    colour: bool,
+    style: output::Style,
 ) -> String {
     let all_ns = opts.cluster.all_namespaces;
-    let rows: Vec<Vec<Cell>> = items.iter().map(|s| s.row(all_ns, with_kind)).collect();
+    let rows: Vec<Vec<Cell>> = items
+        .iter()
+        .map(|s| {
+            let mut row = s.row(all_ns, with_kind);
+            if !opts.width.wide {
+                if let Some(message) = row.last_mut() {
+                    message.text = output::short_digests(&message.text);
+                }
+            }
+            row
+        })
+        .collect();
     let header = kind.header(all_ns);
-    output::render_table((!opts.no_header).then_some(&header[..]), &rows, colour)
+    output::render_fitted(
+        &header,
+        !opts.no_header,
+        &rows,
+        &Fit::to(style.width),
+        style.colour,
+    )
 }
 
 /// Lists (or gets, with a name) one kind. `Ok(None)` when the server does not serve the kind.
@@ -458,7 +478,7 @@ pub fn run(args: GetArgs) -> Result<i32> {
         }
         print!(
             "{}",
-            render(&found, opts, get_all, output::colour_enabled())?
+            render(&found, opts, get_all, output::Style::of(&opts.width))?
         );
         if !get_all && opts.output == Format::Table {
             if let [(kind, items)] = &found[..] {
@@ -480,7 +500,7 @@ pub fn render(
     found: &[(GetKind, Vec<Summary>)],
     opts: &GetOpts,
     get_all: bool,
-    colour: bool,
+    style: output::Style,
 ) -> Result<String> {
     if opts.output != Format::Table {
         let objects: Vec<Value> = found
@@ -497,11 +517,11 @@ pub fn render(
     for (kind, items) in found {
         if get_all {
             if !items.is_empty() {
-                out.push_str(&render_kind(*kind, items, opts, true, colour));
+                out.push_str(&render_kind(*kind, items, opts, true, style));
                 out.push('\n');
             }
         } else if !items.is_empty() || opts.status_selector.is_some() {
-            out.push_str(&render_kind(*kind, items, opts, false, colour));
+            out.push_str(&render_kind(*kind, items, opts, false, style));
         }
     }
     Ok(out)
@@ -512,6 +532,7 @@ mod tests {
     use super::*;
     use crate::api::condition::ConditionStatus;
     use crate::api::notification::AlertSpec;
+    use crate::cli::output::Style;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -556,7 +577,7 @@ mod tests {
             &[(GetKind::Kustomization, vec![s])],
             &opts(&[]),
             false,
-            false,
+            Style::default(),
         )
         .expect("renders");
         let mut lines = t.lines();
@@ -568,7 +589,7 @@ mod tests {
             &[(GetKind::Kustomization, vec![])],
             &opts(&["-A"]),
             false,
-            false,
+            Style::default(),
         )
         .expect("renders");
         assert_eq!(all, "");
@@ -608,7 +629,7 @@ mod tests {
             &[(GetKind::Kustomization, vec![s])],
             &opts(&[]),
             true,
-            false,
+            Style::default(),
         )
         .expect("renders");
         assert!(t
@@ -624,13 +645,19 @@ mod tests {
         let s = ks_summary(&ks("apps", Some(ConditionStatus::True))).expect("summary");
         let found = [(GetKind::Kustomization, vec![s])];
         let list: Value = serde_json::from_str(
-            &render(&found, &opts(&["-o", "json"]), false, false).expect("renders"),
+            &render(&found, &opts(&["-o", "json"]), false, Style::default()).expect("renders"),
         )
         .expect("json");
         assert_eq!(list["kind"], "List");
         assert_eq!(list["items"][0]["metadata"]["name"], "apps");
         let one: Value = serde_yaml::from_str(
-            &render(&found, &opts(&["apps", "-o", "yaml"]), false, false).expect("renders"),
+            &render(
+                &found,
+                &opts(&["apps", "-o", "yaml"]),
+                false,
+                Style::default(),
+            )
+            .expect("renders"),
         )
         .expect("yaml");
         assert_eq!(one["kind"], "Kustomization");
