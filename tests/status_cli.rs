@@ -445,6 +445,11 @@ async fn status_commands_print_flux_style_output_against_a_sandbox() {
     cli.snapshot("get_providers", "get providers").await;
     cli.snapshot("get_receivers", "get receivers").await;
     cli.snapshot("get_all", "get all").await;
+    cli.snapshot("get_ks_show_source", "get ks --show-source")
+        .await;
+    cli.snapshot("get_sources_all", "get sources all").await;
+    let sources = cli.parsed("get sources all -o json").await;
+    assert_eq!(names(&sources), ["GitRepository/flux-system"]);
     let missing = cli.snapshot("get_ks_missing", "get ks nope").await;
     assert_eq!(missing.code, 1);
     assert!(missing.stdout.is_empty());
@@ -536,6 +541,10 @@ async fn status_commands_print_flux_style_output_against_a_sandbox() {
         ("get_ks_width_80", "get ks --width 80"),
         ("get_ks_all_namespaces_width_80", "get ks -A --width 80"),
         ("get_all_width_80", "get all --width 80"),
+        (
+            "get_ks_show_source_width_80",
+            "get ks --show-source --width 80",
+        ),
     ] {
         let run = cli.snapshot(name, args).await;
         assert_eq!(run.code, 0, "{args}");

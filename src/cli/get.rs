@@ -34,7 +34,7 @@ pub struct GetArgs {
 pub enum GetWhat {
     /// Kustomizations.
     #[command(visible_alias = "kustomizations", alias = "kustomization")]
-    Ks(GetOpts),
+    Ks(KsOpts),
     /// Sources.
     Sources(SourcesArgs),
     /// Alerts (notification.toolkit.fluxcd.io/v1beta3).
@@ -65,9 +65,21 @@ pub enum SourceKind {
     /// GitRepositories.
     #[command(alias = "gitrepository", alias = "gitrepositories")]
     Git(GetOpts),
+    /// Every source kind, one table per kind (names as `kind/name`).
+    All(GetOpts),
 }
 
 #[derive(clap::Args, Debug)]
+pub struct KsOpts {
+    #[command(flatten)]
+    pub get: GetOpts,
+    /// Add a SOURCE column: the `sourceRef` as `Kind/name` (`Kind/namespace/name` when the
+    /// source lives in another namespace).
+    #[arg(long)]
+    pub show_source: bool,
+}
+
+#[derive(clap::Args, Debug, Clone)]
 pub struct GetOpts {
     /// Only this object.
     pub name: Option<String>,
@@ -84,6 +96,9 @@ pub struct GetOpts {
     pub no_header: bool,
     #[command(flatten)]
     pub width: WidthOpts,
+    /// `get ks --show-source` (set from [`KsOpts`]).
+    #[arg(skip)]
+    pub show_source: bool,
 }
 
 /// The kinds `get` knows, in the order `get all` prints them (flux: sources, Kustomizations,
@@ -138,6 +153,14 @@ impl GetKind {
         h.extend_from_slice(self.columns());
         h
     }
+
+    /// The header with SOURCE after NAME (`get ks --show-source`).
+    pub fn header_with_source(self, all_namespaces: bool) -> Vec<&'static str> {
+        let mut h = self.header(all_namespaces);
+        let name = h.iter().position(|c| *c == "NAME").unwrap_or(0);
+        h.insert(name + 1, "SOURCE");
+        h
+    }
 }
 
 /// One object as `get` shows it.
@@ -148,6 +171,8 @@ pub struct Summary {
     pub name: String,
     /// The cells after NAME, in [`GetKind::header`] order.
     pub cells: Vec<Cell>,
+    /// The source (`GitRepository/flux-system`) for `--show-source`; Kustomizations only.
+    pub source: Option<String>,
     /// Conditions the status selector looks at; `None` for kinds flux never selects
     /// (Alerts and Providers have no status since v1beta3).
     pub conditions: Option<Vec<Condition>>,
@@ -169,6 +194,14 @@ impl Summary {
             self.name.clone()
         }));
         row.extend(self.cells.iter().cloned());
+        row
+    }
+
+    /// [`Summary::row`] with the SOURCE cell after NAME.
+    pub fn row_with_source(&self, all_namespaces: bool, with_kind: bool) -> Vec<Cell> {
+        let mut row = self.row(all_namespaces, with_kind);
+        let at = usize::from(all_namespaces) + 1;
+        row.insert(at, Cell::plain(self.source.clone().unwrap_or_default()));
         row
     }
 
@@ -253,10 +286,23 @@ fn row_cells(r: &Row) -> Vec<Cell> {
     ]
 }
 
+/// A Kustomization's `sourceRef` as `Kind/name`, or `Kind/namespace/name` when the source is
+/// in another namespace than the Kustomization.
+pub fn source_of(ks: &Kustomization) -> String {
+    let r = &ks.spec.source_ref;
+    match r.namespace.as_deref() {
+        Some(ns) if Some(ns) != ks.metadata.namespace.as_deref() => {
+            format!("{}/{ns}/{}", r.kind, r.name)
+        }
+        _ => format!("{}/{}", r.kind, r.name),
+    }
+}
+
 pub fn ks_summary(ks: &Kustomization) -> Result<Summary> {
     let r = ks_row(ks);
     Ok(Summary {
         kind: GetKind::Kustomization,
+        source: Some(source_of(ks)),
         cells: row_cells(&r),
         namespace: r.namespace,
         name: r.name,
@@ -269,6 +315,7 @@ pub fn repo_summary(repo: &GitRepository) -> Result<Summary> {
     let r = repo_row(repo);
     Ok(Summary {
         kind: GetKind::GitRepository,
+        source: None,
         cells: row_cells(&r),
         namespace: r.namespace,
         name: r.name,
@@ -282,6 +329,7 @@ pub fn receiver_summary(r: &Receiver) -> Result<Summary> {
     let (ready, message) = ready_of(&conditions);
     Ok(Summary {
         kind: GetKind::Receiver,
+        source: None,
         namespace: r.namespace().unwrap_or_default(),
         name: r.name_any(),
         cells: vec![
@@ -302,6 +350,7 @@ where
 {
     Ok(Summary {
         kind,
+        source: None,
         namespace: obj.namespace().unwrap_or_default(),
         name: obj.name_any(),
         cells: vec![
@@ -354,10 +403,15 @@ pub fn render_kind(
     style: output::Style,
 ) -> String {
     let all_ns = opts.cluster.all_namespaces;
+    let show_source = opts.show_source && kind == GetKind::Kustomization;
     let rows: Vec<Vec<Cell>> = items
         .iter()
         .map(|s| {
-            let mut row = s.row(all_ns, with_kind);
+            let mut row = if show_source {
+                s.row_with_source(all_ns, with_kind)
+            } else {
+                s.row(all_ns, with_kind)
+            };
             if !opts.width.wide {
                 if let Some(message) = row.last_mut() {
                     message.text = output::short_digests(&message.text);
@@ -366,12 +420,16 @@ pub fn render_kind(
             row
         })
         .collect();
-    let header = kind.header(all_ns);
+    let header = if show_source {
+        kind.header_with_source(all_ns)
+    } else {
+        kind.header(all_ns)
+    };
     output::render_fitted(
         &header,
         !opts.no_header,
         &rows,
-        &Fit::to(style.width),
+        &Fit::to(style.width).shrinking(&["SOURCE"]),
         style.colour,
     )
 }
@@ -428,18 +486,28 @@ async fn summaries(
     }
 }
 
+/// The source kinds, in the order `get sources all` prints them (driftless serves
+/// GitRepository; Flux's other source kinds are not served).
+pub const SOURCE_KINDS: [GetKind; 1] = [GetKind::GitRepository];
+
 pub fn run(args: GetArgs) -> Result<i32> {
-    let (kinds, opts): (Vec<GetKind>, &GetOpts) = match &args.what {
-        GetWhat::Ks(o) => (vec![GetKind::Kustomization], o),
-        GetWhat::Sources(s) => match &s.kind {
-            SourceKind::Git(o) => (vec![GetKind::GitRepository], o),
+    // `get_all`: one table per kind, names as `kind/name` (`get all`, `get sources all`).
+    let (kinds, opts, get_all): (Vec<GetKind>, GetOpts, bool) = match args.what {
+        GetWhat::Ks(o) => {
+            let mut opts = o.get;
+            opts.show_source = o.show_source;
+            (vec![GetKind::Kustomization], opts, false)
+        }
+        GetWhat::Sources(s) => match s.kind {
+            SourceKind::Git(o) => (vec![GetKind::GitRepository], o, false),
+            SourceKind::All(o) => (SOURCE_KINDS.to_vec(), o, true),
         },
-        GetWhat::Alerts(o) => (vec![GetKind::Alert], o),
-        GetWhat::Providers(o) => (vec![GetKind::Provider], o),
-        GetWhat::Receivers(o) => (vec![GetKind::Receiver], o),
-        GetWhat::All(o) => (GetKind::ALL.to_vec(), o),
+        GetWhat::Alerts(o) => (vec![GetKind::Alert], o, false),
+        GetWhat::Providers(o) => (vec![GetKind::Provider], o, false),
+        GetWhat::Receivers(o) => (vec![GetKind::Receiver], o, false),
+        GetWhat::All(o) => (GetKind::ALL.to_vec(), o, true),
     };
-    let get_all = kinds.len() > 1;
+    let opts = &opts;
     let selector = opts
         .status_selector
         .as_deref()
@@ -593,6 +661,65 @@ mod tests {
         )
         .expect("renders");
         assert_eq!(all, "");
+    }
+
+    #[test]
+    fn show_source_adds_the_source_ref_after_name() {
+        let mut k = ks("apps", Some(ConditionStatus::True));
+        k.spec.source_ref.kind = "GitRepository".into();
+        k.spec.source_ref.name = "flux-system".into();
+        let s = ks_summary(&k).expect("summary");
+        let mut o = opts(&["-A"]);
+        o.show_source = true;
+        let t = render(
+            &[(GetKind::Kustomization, vec![s])],
+            &o,
+            false,
+            Style::default(),
+        )
+        .expect("renders");
+        let rows: Vec<Vec<&str>> = t.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(rows[0][..4], ["NAMESPACE", "NAME", "SOURCE", "REVISION"]);
+        assert_eq!(
+            rows[1][..4],
+            [
+                "flux-system",
+                "apps",
+                "GitRepository/flux-system",
+                "main@sha1:01234567"
+            ]
+        );
+        k.spec.source_ref.namespace = Some("sources".into());
+        assert_eq!(source_of(&k), "GitRepository/sources/flux-system");
+        k.spec.source_ref.namespace = Some("flux-system".into());
+        assert_eq!(source_of(&k), "GitRepository/flux-system");
+    }
+
+    #[test]
+    fn messages_show_short_digests_unless_wide() {
+        let mut k = ks("apps", None);
+        let status = k.status.get_or_insert_with(Default::default);
+        let msg = "Applied revision: main@sha1:0123456789abcdef0123456789abcdef01234567";
+        condition::set(
+            &mut status.conditions,
+            READY,
+            ConditionStatus::True,
+            "R",
+            msg,
+            None,
+            "t",
+        );
+        let found = [(
+            GetKind::Kustomization,
+            vec![ks_summary(&k).expect("summary")],
+        )];
+        let short = render(&found, &opts(&[]), false, Style::default()).expect("renders");
+        assert!(
+            short.ends_with("\tApplied revision: main@sha1:01234567\n"),
+            "{short}"
+        );
+        let wide = render(&found, &opts(&["--wide"]), false, Style::default()).expect("renders");
+        assert!(wide.ends_with(&format!("\t{msg}\n")), "{wide}");
     }
 
     #[test]
