@@ -6,12 +6,15 @@ pub mod apply;
 pub mod bootstrap;
 pub mod build;
 pub mod diff;
+pub mod diff_ks;
 pub mod events;
 pub mod get;
 pub mod install;
 pub mod output;
+pub mod reconcile;
 pub mod sandbox;
 pub mod stats;
+pub mod suspend;
 pub mod trace;
 pub mod tree;
 
@@ -52,6 +55,12 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Count reconcilers per Flux kind: running, failing, suspended, storage.
     Stats(stats::StatsArgs),
+    /// Ask for a reconcile now and wait for it (like `flux reconcile`).
+    Reconcile(reconcile::ReconcileArgs),
+    /// Stop reconciling a Kustomization or source (like `flux suspend`).
+    Suspend(suspend::SuspendArgs),
+    /// Reconcile a suspended Kustomization or source again and wait (like `flux resume`).
+    Resume(suspend::SuspendArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -71,6 +80,9 @@ pub fn main() -> i32 {
         Command::Tree(args) => tree::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Stats(args) => stats::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
+        Command::Suspend(args) => suspend::run_suspend(args),
+        Command::Resume(args) => suspend::run_resume(args),
     };
     match result {
         Ok(code) => code,
