@@ -20,6 +20,7 @@ use super::error::{Error, Result};
 use super::generators::{self, GenKind};
 use super::kustomization::{Kustomization, Patch, ReplacementEntry, SortOptions, Var};
 use super::loader::{display_path, Loader};
+use super::plugins::{self, Stage};
 use super::resource::{Behavior, ResId, Resource};
 use super::transformers::TransformerConfig;
 use super::{jsonpatch, nameref, replacements, selector, smp, sort, transformers};
@@ -608,6 +609,13 @@ fn accumulate(
                 .map_err(|e| e.context(format!("{kfile}: {field}[{i}] '{}'", args.name)))?;
         }
     }
+    if !k.generators.is_empty() {
+        let configs = plugin_configs(&k.generators, Stage::Generators, kfile, &loader, ctx)?;
+        let field = format!("{kfile}: generators");
+        for r in plugins::generate(&configs, &loader).map_err(|e| e.context(&field))? {
+            absorb(acc, r).map_err(|e| e.context(&field))?;
+        }
+    }
     for (i, c) in k.components.iter().enumerate() {
         let cdir = resolve_dir(&loader, c, &format!("{kfile}: components[{i}] '{c}'"), ctx)?;
         let (ck, ckfile) = load_kustomization(&cdir)?;
@@ -624,6 +632,17 @@ fn accumulate(
         accumulate(&cdir, ck, &ckfile, acc, ctx, true)?;
     }
     transform(&k, kfile, &loader, acc)?;
+    for (list, stage) in [
+        (&k.transformers, Stage::Transformers),
+        (&k.validators, Stage::Validators),
+    ] {
+        if !list.is_empty() {
+            let configs = plugin_configs(list, stage, kfile, &loader, ctx)?;
+            acc.ids = None;
+            plugins::transform(&mut acc.res, &configs, &loader, stage)
+                .map_err(|e| e.context(format!("{kfile}: {}", stage.field())))?;
+        }
+    }
     replacements::bind_vars(&mut acc.res, &k.vars)
         .map_err(|e| e.context(format!("{kfile}: vars")))?;
     acc.vars.extend(k.vars.iter().cloned());
@@ -631,17 +650,40 @@ fn accumulate(
     Ok(())
 }
 
+/// The plugin config objects of a `generators:` / `transformers:` / `validators:` list:
+/// inline entries first, then paths (files or kustomization directories, built in full), as
+/// kustomize's `configureExternalTransformers` collects them.
+fn plugin_configs(
+    entries: &[String],
+    stage: Stage,
+    kfile: &str,
+    loader: &Loader,
+    ctx: &mut Ctx,
+) -> Result<Vec<Resource>> {
+    let mut configs = Acc::default();
+    let mut paths = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let field = format!("{kfile}: {}[{i}]", stage.field());
+        match plugins::parse_inline(e, &field) {
+            Some(inline) => configs.append_all(inline, &field)?,
+            None => paths.push((i, e)),
+        }
+    }
+    for (i, e) in paths {
+        let field = format!("{kfile}: {}[{i}] '{e}'", stage.field());
+        accumulate_resource(e, loader, &mut configs, ctx, &field, false)?;
+    }
+    Ok(configs.res)
+}
+
 /// Fields we parse but cannot honour: fail loudly rather than build something different.
 fn unsupported(k: &Kustomization, kfile: &str) -> Result<()> {
-    let checks: [(&str, bool); 7] = [
+    let checks: [(&str, bool); 4] = [
         ("helmCharts", !k.helm_charts.is_empty()),
         (
             "helmChartInflationGenerator",
             !k.helm_chart_inflation_generator.is_empty(),
         ),
-        ("generators", !k.generators.is_empty()),
-        ("transformers", !k.transformers.is_empty()),
-        ("validators", !k.validators.is_empty()),
         ("crds", !k.crds.is_empty()),
         ("openapi", k.openapi.is_some()),
     ];
@@ -961,7 +1003,7 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
 }
 
 /// Inline replacements, with `path:` entries replaced by the replacements their file holds.
-fn load_replacements(
+pub(super) fn load_replacements(
     list: &[ReplacementEntry],
     loader: &Loader,
     kfile: &str,
@@ -990,7 +1032,7 @@ fn load_replacements(
 }
 
 /// Parses strategic-merge patch text into its non-empty documents.
-fn parse_patch_docs(text: &str, file: &Arc<str>) -> Result<Vec<Value>> {
+pub(super) fn parse_patch_docs(text: &str, file: &Arc<str>) -> Result<Vec<Value>> {
     let docs = yaml::parse_documents(text).map_err(|e| Error::yaml(file.to_string(), e))?;
     Ok(docs
         .into_iter()
@@ -1020,7 +1062,7 @@ fn patch_id(d: &Value, field: &str) -> Result<ResId> {
 }
 
 /// A strategic-merge patch without a target applies to the one resource whose any-id matches.
-fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Result<()> {
+pub(super) fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Result<()> {
     let id = patch_id(d, field)?;
     let found: Vec<usize> = res
         .iter()
@@ -1091,7 +1133,12 @@ fn restore_identity(r: &mut Resource, name: &str, ns: &str, kind: Option<&str>) 
 }
 
 /// One `patches` (or `patchesJson6902`) entry: strategic merge or JSON6902, with or without target.
-fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str) -> Result<()> {
+pub(super) fn apply_patch(
+    res: &mut Vec<Resource>,
+    p: &Patch,
+    loader: &Loader,
+    field: &str,
+) -> Result<()> {
     let (text, file): (String, Arc<str>) = match (&p.path, &p.patch) {
         (Some(path), None) => (
             loader.read_text(path).map_err(|e| e.context(field))?,
