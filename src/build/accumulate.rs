@@ -21,7 +21,7 @@ use super::generators::{self, GenKind};
 use super::kustomization::{Kustomization, Patch, ReplacementEntry, SortOptions, Var};
 use super::loader::{display_path, Loader};
 use super::plugins::{self, Stage};
-use super::resource::{Behavior, ResId, Resource};
+use super::resource::{Behavior, Origin, ResId, Resource};
 use super::transformers::TransformerConfig;
 use super::{jsonpatch, nameref, replacements, selector, smp, sort, transformers};
 use super::{BuildOptions, Reorder};
@@ -37,6 +37,10 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 /// The label kustomize's `buildMetadata: [managedByLabel]` adds; kubectl's embedded kustomize
 /// reports its version as `(devel)`.
 const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
+
+/// `buildMetadata` values that ask for kustomize's provenance annotations.
+const ORIGIN_ANNOTATIONS: &str = "originAnnotations";
+const TRANSFORMER_ANNOTATIONS: &str = "transformerAnnotations";
 
 /// kustomize's built-in transformer configuration, built once.
 static BUILTIN_CONFIG: LazyLock<TransformerConfig> = LazyLock::new(TransformerConfig::builtin);
@@ -103,6 +107,32 @@ struct Ctx<'a> {
     opts: &'a BuildOptions,
     /// Roots being built, outermost first (cycle detection).
     stack: Vec<PathBuf>,
+    /// With origin/transformer annotations requested: the directory being built, relative to
+    /// the root as kustomize spells it (`../base`); `None` when not tracking.
+    origin: Option<String>,
+}
+
+/// kustomize's `configuredIn` for a kustomization's own generators and transformers.
+fn configured_in(ctx: &Ctx, kfile: &str) -> Option<String> {
+    let base = ctx.origin.as_ref()?;
+    let name = Path::new(kfile)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Some(super::resource::join_clean(base, &name))
+}
+
+/// Records that a transformer ran: every object gets it as a transformation (or as its origin
+/// when it has none), as kustomize's `AddTransformerAnnotation`.
+pub(super) fn note_transformer(res: &mut [Resource], origin: Option<&Arc<Origin>>) {
+    let Some(origin) = origin else { return };
+    for r in res.iter_mut() {
+        if r.origin.is_none() {
+            r.origin = Some(origin.clone());
+        } else {
+            r.transformations.push(origin.clone());
+        }
+    }
 }
 
 /// Builds `dir` and runs the root-only steps.
@@ -110,6 +140,7 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
     let mut ctx = Ctx {
         opts,
         stack: Vec::new(),
+        origin: None,
     };
     let root = canonical_dir(dir, &display_path(dir))?;
     let (k, kfile) = load_kustomization(&root)?;
@@ -118,6 +149,12 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         .as_ref()
         .map(|k| k.build_metadata.clone())
         .unwrap_or_default();
+    if build_metadata
+        .iter()
+        .any(|b| b == ORIGIN_ANNOTATIONS || b == TRANSFORMER_ANNOTATIONS)
+    {
+        ctx.origin = Some(String::new());
+    }
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
     let own_cfg = acc.cfg.take();
@@ -170,6 +207,12 @@ fn finish_metadata(r: &mut Resource, build_metadata: &[String]) {
             Value::str(MANAGED_BY_VALUE),
         );
     }
+    let wants_origin = r.origin.is_some() && build_metadata.iter().any(|b| b == ORIGIN_ANNOTATIONS);
+    let wants_transformations = !r.transformations.is_empty()
+        && build_metadata.iter().any(|b| b == TRANSFORMER_ANNOTATIONS);
+    if wants_origin || wants_transformations {
+        r.obj.ensure_map(&["metadata", "annotations"]);
+    }
     let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_map_mut) else {
         return;
     };
@@ -200,6 +243,26 @@ fn finish_metadata(r: &mut Resource, build_metadata: &[String]) {
                 *v = Value::Str(t);
             }
         }
+    }
+    if build_metadata.iter().any(|b| b == ORIGIN_ANNOTATIONS) {
+        if let Some(o) = &r.origin {
+            ann.insert(
+                "config.kubernetes.io/origin".into(),
+                Value::Str(o.to_yaml("", "")),
+            );
+        }
+    }
+    if build_metadata.iter().any(|b| b == TRANSFORMER_ANNOTATIONS) && !r.transformations.is_empty()
+    {
+        let list: String = r
+            .transformations
+            .iter()
+            .map(|t| t.to_yaml("- ", "  "))
+            .collect();
+        ann.insert(
+            "alpha.config.kubernetes.io/transformations".into(),
+            Value::Str(list),
+        );
     }
     if ann.is_empty() {
         meta.shift_remove("annotations");
@@ -603,8 +666,15 @@ fn accumulate(
         (GenKind::Secret, &k.secret_generator, "secretGenerator"),
     ] {
         for (i, args) in list.iter().enumerate() {
-            let r = generators::generate(kind, args, global, &loader)
+            let mut r = generators::generate(kind, args, global, &loader)
                 .map_err(|e| e.context(format!("{kfile}: {field}[{i}]")))?;
+            if let Some(ci) = configured_in(ctx, kfile) {
+                let by = match kind {
+                    GenKind::ConfigMap => "ConfigMapGenerator",
+                    GenKind::Secret => "SecretGenerator",
+                };
+                r.origin = Some(Arc::new(Origin::builtin(ci, by)));
+            }
             absorb(acc, r)
                 .map_err(|e| e.context(format!("{kfile}: {field}[{i}] '{}'", args.name)))?;
         }
@@ -629,9 +699,15 @@ fn accumulate(
                 ),
             ));
         }
-        accumulate(&cdir, ck, &ckfile, acc, ctx, true)?;
+        let saved = ctx.origin.clone();
+        if let Some(o) = &mut ctx.origin {
+            *o = super::resource::join_clean(o, c);
+        }
+        let result = accumulate(&cdir, ck, &ckfile, acc, ctx, true);
+        ctx.origin = saved;
+        result?;
     }
-    transform(&k, kfile, &loader, acc)?;
+    transform(&k, kfile, &loader, acc, configured_in(ctx, kfile))?;
     for (list, stage) in [
         (&k.transformers, Stage::Transformers),
         (&k.validators, Stage::Validators),
@@ -665,7 +741,18 @@ fn plugin_configs(
     for (i, e) in entries.iter().enumerate() {
         let field = format!("{kfile}: {}[{i}]", stage.field());
         match plugins::parse_inline(e, &field) {
-            Some(inline) => configs.append_all(inline, &field)?,
+            Some(mut inline) => {
+                if let Some(ci) = configured_in(ctx, kfile) {
+                    let origin = Arc::new(Origin {
+                        path: ci,
+                        ..Origin::default()
+                    });
+                    for r in inline.iter_mut() {
+                        r.origin = Some(origin.clone());
+                    }
+                }
+                configs.append_all(inline, &field)?
+            }
             None => paths.push((i, e)),
         }
     }
@@ -764,7 +851,13 @@ fn accumulate_resource(
             ));
         }
         let mut sub = Acc::default();
-        accumulate(&dir, sub_k, &sub_file, &mut sub, ctx, false)?;
+        let saved = ctx.origin.clone();
+        if let Some(o) = &mut ctx.origin {
+            *o = super::resource::join_clean(o, entry);
+        }
+        let result = accumulate(&dir, sub_k, &sub_file, &mut sub, ctx, false);
+        ctx.origin = saved;
+        result?;
         if let Some(c) = sub.cfg.take() {
             acc.cfg().merge(&c);
         }
@@ -779,7 +872,16 @@ fn accumulate_resource(
     }
     let text = loader.read_text(entry).map_err(|e| e.context(field))?;
     let shown: Arc<str> = Arc::from(display_path(&path));
-    let resources = parse_resources(&text, &shown)?;
+    let mut resources = parse_resources(&text, &shown)?;
+    if let Some(base) = &ctx.origin {
+        let origin = Arc::new(Origin {
+            path: super::resource::join_clean(base, entry),
+            ..Origin::default()
+        });
+        for r in resources.iter_mut() {
+            r.origin = Some(origin.clone());
+        }
+    }
     acc.append_all(resources, field)
 }
 
@@ -911,6 +1013,10 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
                 }
             }
             old.obj = obj;
+            if b == Behavior::Replace {
+                // kustomize keeps the old origin on merge only.
+                old.origin = r.origin.take();
+            }
             // The hash suffix survives only when both the old object and the new generator want it.
             old.needs_hash = old.needs_hash && r.needs_hash;
             Ok(())
@@ -923,8 +1029,20 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
 }
 
 /// The builtin transformers of one kustomization, in kustomize's fixed order.
-fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> Result<()> {
+fn transform(
+    k: &Kustomization,
+    kfile: &str,
+    loader: &Loader,
+    acc: &mut Acc,
+    configured_in: Option<String>,
+) -> Result<()> {
     acc.ids = None;
+    // With annotations requested: the record each builtin transformer leaves.
+    let by = |kind: &str| {
+        configured_in
+            .as_ref()
+            .map(|ci| Arc::new(Origin::builtin(ci.clone(), kind)))
+    };
     let own_cfg = acc.cfg.take();
     let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
@@ -941,13 +1059,18 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             apply_untargeted_smp(&mut acc.res, &d, &field)?;
         }
     }
+    if !k.patches_strategic_merge.is_empty() {
+        note_transformer(&mut acc.res, by("PatchStrategicMergeTransformer").as_ref());
+    }
     for (i, p) in k.patches.iter().enumerate() {
         apply_patch(&mut acc.res, p, loader, &format!("{kfile}: patches[{i}]"))?;
+        note_transformer(&mut acc.res, by("PatchTransformer").as_ref());
     }
     let res = &mut acc.res;
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
         transformers::namespace(res, ns, cfg)
             .map_err(|e| e.context(format!("{kfile}: namespace")))?;
+        note_transformer(res, by("NamespaceTransformer").as_ref());
     }
     let (prefix, suffix) = (
         k.name_prefix.as_deref().unwrap_or(""),
@@ -956,6 +1079,12 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
     if !prefix.is_empty() || !suffix.is_empty() {
         transformers::prefix_suffix(res, prefix, suffix, cfg)
             .map_err(|e| e.context(format!("{kfile}: namePrefix/nameSuffix")))?;
+        if !prefix.is_empty() {
+            note_transformer(res, by("PrefixTransformer").as_ref());
+        }
+        if !suffix.is_empty() {
+            note_transformer(res, by("SuffixTransformer").as_ref());
+        }
     }
     for (i, l) in k.labels.iter().enumerate() {
         transformers::labels(
@@ -967,14 +1096,17 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             cfg,
         )
         .map_err(|e| e.context(format!("{kfile}: labels[{i}]")))?;
+        note_transformer(res, by("LabelTransformer").as_ref());
     }
     if !k.common_labels.is_empty() {
         transformers::labels(res, &k.common_labels, true, true, &[], cfg)
             .map_err(|e| e.context(format!("{kfile}: commonLabels")))?;
+        note_transformer(res, by("LabelTransformer").as_ref());
     }
     if !k.common_annotations.is_empty() {
         transformers::annotations(res, &k.common_annotations, cfg)
             .map_err(|e| e.context(format!("{kfile}: commonAnnotations")))?;
+        note_transformer(res, by("AnnotationsTransformer").as_ref());
     }
     for (i, p) in k.patches_json6902.iter().enumerate() {
         let field = format!("{kfile}: patchesJson6902[{i}]");
@@ -985,18 +1117,26 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             ));
         }
         apply_patch(res, p, loader, &field)?;
+        note_transformer(res, by("PatchJson6902Transformer").as_ref());
     }
     if !k.replicas.is_empty() {
         transformers::replicas(res, &k.replicas, cfg)
             .map_err(|e| e.context(format!("{kfile}: replicas")))?;
+        for _ in &k.replicas {
+            note_transformer(res, by("ReplicaCountTransformer").as_ref());
+        }
     }
     if !k.images.is_empty() {
         transformers::images(res, &k.images, cfg)
             .map_err(|e| e.context(format!("{kfile}: images")))?;
+        for _ in &k.images {
+            note_transformer(res, by("ImageTagTransformer").as_ref());
+        }
     }
     if !k.replacements.is_empty() {
         let reps = load_replacements(&k.replacements, loader, kfile)?;
         replacements::apply(res, &reps).map_err(|e| e.context(format!("{kfile}: replacements")))?;
+        note_transformer(res, by("ReplacementTransformer").as_ref());
     }
     acc.cfg = own_cfg;
     Ok(())

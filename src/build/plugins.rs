@@ -19,7 +19,8 @@
 //! `ValueAddTransformer` are refused by name.
 
 use super::accumulate::{
-    apply_patch, apply_untargeted_smp, load_replacements, parse_patch_docs, parse_resources,
+    apply_patch, apply_untargeted_smp, load_replacements, note_transformer, parse_patch_docs,
+    parse_resources,
 };
 use super::error::{Error, Result};
 use super::fieldspec::{FieldSpec, Leaf};
@@ -30,7 +31,7 @@ use super::kustomization::{
 };
 use super::loader::Loader;
 use super::replacements;
-use super::resource::{Gvk, Resource};
+use super::resource::{Gvk, Origin, Resource};
 use super::transformers::{self, TransformerConfig};
 use crate::yaml::Value;
 use serde::de::DeserializeOwned;
@@ -642,6 +643,22 @@ fn configure(r: &Resource, stage: Stage, loader: &Loader) -> Result<Plugin> {
     Ok(plugin)
 }
 
+/// kustomize's `OriginFromCustomPlugin`: what a plugin leaves in the objects it makes or
+/// changes, when provenance is tracked (the config then has an origin itself).
+fn config_origin(config: &Resource) -> Option<Arc<Origin>> {
+    let o = config.origin.as_ref()?;
+    Some(Arc::new(Origin {
+        path: String::new(),
+        configured_in: o.path.clone(),
+        configured_by: [
+            config.api_version().to_string(),
+            config.kind().to_string(),
+            config.name().to_string(),
+            config.namespace().to_string(),
+        ],
+    }))
+}
+
 /// Runs the plugin configs listed under `generators:`; returns the generated objects, which the
 /// caller absorbs one by one (honouring each one's `behavior`).
 pub fn generate(configs: &[Resource], loader: &Loader) -> Result<Vec<Resource>> {
@@ -653,7 +670,10 @@ pub fn generate(configs: &[Resource], loader: &Loader) -> Result<Vec<Resource>> 
     for (c, p) in plugins {
         if let Plugin::Generator(kind, args) = p {
             let what = format!("{} ({})", plugin_id(c), c.origin());
-            out.push(generators::generate(kind, &args, None, loader).map_err(|e| e.context(what))?);
+            let mut r =
+                generators::generate(kind, &args, None, loader).map_err(|e| e.context(what))?;
+            r.origin = config_origin(c);
+            out.push(r);
         }
     }
     Ok(out)
@@ -685,6 +705,7 @@ pub fn transform(
             }
         } else {
             run(&p, res, loader, &what)?;
+            note_transformer(res, config_origin(c).as_ref());
         }
     }
     Ok(())
