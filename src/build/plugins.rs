@@ -853,3 +853,139 @@ fn namespace_with_options(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::loader::LoadRestriction;
+
+    fn config(text: &str) -> Resource {
+        let origin: Arc<str> = Arc::from("test");
+        parse_resources(text, &origin)
+            .expect("valid config")
+            .remove(0)
+    }
+
+    fn loader() -> (tempfile::TempDir, Loader) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let l = Loader::new(
+            dir.path(),
+            "kustomization.yaml".into(),
+            LoadRestriction::RootOnly,
+        )
+        .expect("loader");
+        (dir, l)
+    }
+
+    fn configmap(name: &str) -> Resource {
+        config(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: b\n"
+        ))
+    }
+
+    #[test]
+    fn a_path_entry_is_not_mistaken_for_an_inline_config() {
+        assert!(parse_inline("transformers/labels.yaml", "f").is_none());
+        assert!(parse_inline("apiVersion: builtin\nkind: X\n", "f").is_none());
+        let inline = parse_inline("apiVersion: builtin\nkind: X\nmetadata:\n  name: x\n", "f");
+        assert_eq!(inline.map(|v| v.len()), Some(1));
+    }
+
+    #[test]
+    fn label_transformer_uses_only_its_own_field_specs_and_stringifies_values() {
+        let (_d, l) = loader();
+        let c = config(
+            "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\n\
+             labels:\n  version: 2\nfieldSpecs:\n- path: metadata/labels\n  create: true\n  kind: Secret\n",
+        );
+        let mut res = vec![configmap("cm")];
+        transform(&mut res, &[c], &l, Stage::Transformers).expect("transform");
+        assert!(res[0].labels().is_none(), "the spec only selects Secrets");
+
+        let c = config(
+            "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\n\
+             labels:\n  version: 2\nfieldSpecs:\n- path: metadata/labels\n  create: true\n",
+        );
+        transform(&mut res, &[c], &l, Stage::Transformers).expect("transform");
+        assert_eq!(
+            res[0].obj.str_at(&["metadata", "labels", "version"]),
+            Some("2")
+        );
+    }
+
+    #[test]
+    fn prefix_transformer_without_field_specs_fails_like_kustomize() {
+        let (_d, l) = loader();
+        let c = config(
+            "apiVersion: builtin\nkind: PrefixTransformer\nmetadata:\n  name: p\nprefix: x-\n",
+        );
+        let err = transform(&mut vec![configmap("cm")], &[c], &l, Stage::Transformers)
+            .expect_err("nil fieldSpecs");
+        assert!(err
+            .to_string()
+            .contains("fieldSpecs is not expected to be nil"));
+    }
+
+    #[test]
+    fn external_plugins_and_misplaced_kinds_are_refused_by_name() {
+        let (_d, l) = loader();
+        let krm = config(
+            "apiVersion: fn.kpt.dev/v1\nkind: SetLabels\nmetadata:\n  name: s\n  annotations:\n    \
+             config.kubernetes.io/function: |\n      container:\n        image: x\n",
+        );
+        let err = transform(&mut Vec::new(), &[krm], &l, Stage::Transformers).expect_err("krm");
+        assert!(err.to_string().contains("KRM function 'SetLabels'"));
+
+        let gen = config("apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: g\n");
+        let err = transform(&mut Vec::new(), &[gen], &l, Stage::Transformers).expect_err("gen");
+        assert!(err.to_string().contains("not a transformer"));
+
+        let unknown =
+            config("apiVersion: builtin\nkind: SortOrderTransformer\nmetadata:\n  name: s\n");
+        let err = generate(&[unknown], &l).expect_err("unknown");
+        assert!(err
+            .to_string()
+            .contains("unable to load builtin SortOrderTransformer.builtin.[noGrp]"));
+    }
+
+    #[test]
+    fn namespace_transformer_unset_only_keeps_existing_namespaces() {
+        let (_d, l) = loader();
+        let mut res = vec![configmap("a"), configmap("b")];
+        res[0].set_namespace("kept");
+        let c = config(
+            "apiVersion: builtin\nkind: NamespaceTransformer\nmetadata:\n  name: n\n  namespace: new\n\
+             unsetOnly: true\n",
+        );
+        transform(&mut res, &[c], &l, Stage::Transformers).expect("transform");
+        assert_eq!(res[0].namespace(), "kept");
+        assert_eq!(res[1].namespace(), "new");
+    }
+
+    #[test]
+    fn a_validator_that_changes_objects_is_an_error_and_changes_nothing() {
+        let (_d, l) = loader();
+        let c = config(
+            "apiVersion: builtin\nkind: AnnotationsTransformer\nmetadata:\n  name: a\n\
+             annotations:\n  x: y\nfieldSpecs:\n- path: metadata/annotations\n  create: true\n",
+        );
+        let mut res = vec![configmap("cm")];
+        let err = transform(&mut res, &[c], &l, Stage::Validators).expect_err("changes");
+        assert!(err.to_string().contains("validator shouldn't modify"));
+        assert!(res[0].annotations().is_none());
+    }
+
+    #[test]
+    fn configmap_generator_takes_its_name_from_metadata_without_global_options() {
+        let (_d, l) = loader();
+        let c = config(
+            "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: settings\n  namespace: ns\n\
+             literals:\n- k=v\n",
+        );
+        let out = generate(&[c], &l).expect("generate");
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].name(), "settings");
+        assert_eq!(out[0].namespace(), "ns");
+        assert!(out[0].needs_hash);
+    }
+}

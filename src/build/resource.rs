@@ -421,3 +421,32 @@ impl Resource {
 
 /// The accumulated resources, in FIFO order.
 pub type ResMap = Vec<Resource>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_clean_follows_go_filepath_join() {
+        assert_eq!(join_clean("", "a.yaml"), "a.yaml");
+        assert_eq!(join_clean("", "./a.yaml"), "a.yaml");
+        assert_eq!(join_clean("../base", "x.yaml"), "../base/x.yaml");
+        assert_eq!(join_clean("../base", "../other/x.yaml"), "../other/x.yaml");
+        assert_eq!(join_clean("..", "../x"), "../../x");
+        assert_eq!(join_clean("a", ".."), ".");
+    }
+
+    #[test]
+    fn origin_yaml_keeps_kustomize_field_order_and_omits_empty_fields() {
+        let o = Origin::builtin("../base/kustomization.yaml".into(), "ConfigMapGenerator");
+        assert_eq!(
+            o.to_yaml("- ", "  "),
+            "- configuredIn: ../base/kustomization.yaml\n  configuredBy:\n    apiVersion: builtin\n    kind: ConfigMapGenerator\n"
+        );
+        let p = Origin {
+            path: "service.yaml".into(),
+            ..Origin::default()
+        };
+        assert_eq!(p.to_yaml("", ""), "path: service.yaml\n");
+    }
+}
