@@ -772,8 +772,25 @@ fn unsupported(k: &Kustomization, kfile: &str) -> Result<()> {
             !k.helm_chart_inflation_generator.is_empty(),
         ),
         ("crds", !k.crds.is_empty()),
-        ("openapi", k.openapi.is_some()),
+        // kustomize's only built-in schema is v1.21.2, the one driftless embeds.
+        (
+            "openapi",
+            k.openapi
+                .as_ref()
+                .is_some_and(|o| o.keys().any(|key| key != "version")),
+        ),
     ];
+    if let Some(v) = k.openapi.as_ref().and_then(|o| o.get("version")) {
+        if v != "v1.21.2" {
+            return Err(Error::invalid(
+                kfile,
+                format!(
+                    "openapi: the specified OpenAPI version '{v}' is not built in \
+                     (kustomize has only v1.21.2)"
+                ),
+            ));
+        }
+    }
     for (field, used) in checks {
         if used {
             return Err(Error::invalid(
