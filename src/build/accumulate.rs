@@ -1116,7 +1116,7 @@ fn transform(
         note_transformer(res, by("LabelTransformer").as_ref());
     }
     if !k.common_labels.is_empty() {
-        transformers::labels(res, &k.common_labels, true, true, &[], cfg)
+        transformers::common_labels(res, &k.common_labels, cfg)
             .map_err(|e| e.context(format!("{kfile}: commonLabels")))?;
         note_transformer(res, by("LabelTransformer").as_ref());
     }
