@@ -189,6 +189,23 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
     for r in res.iter_mut() {
         finish_metadata(r, &build_metadata);
     }
+    // kustomize prints through encoding/json, which refuses NaN and infinities.
+    if let Some((r, f)) = res
+        .iter()
+        .find_map(|r| yaml::emit::find_non_finite(&r.obj).map(|f| (r, f)))
+    {
+        let shown = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
+        return Err(Error::invalid(
+            format!("{}: {}", r.origin(), r.id()),
+            format!("json: unsupported value: {shown} (kustomize cannot print NaN or infinite numbers; quote the value)"),
+        ));
+    }
     Ok(res)
 }
 
