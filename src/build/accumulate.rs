@@ -3,14 +3,21 @@
 //! ```text
 //!  accumulate(dir):  load kustomization ─► resources (files, bases: built recursively)
 //!                    ─► configMap/secret generators (absorbed: create|merge|replace)
+//!                    ─► `generators:` plugin configs (plugins.rs), absorbed the same way
 //!                    ─► components (run against this accumulator)
 //!                    ─► transformers in kustomize's fixed order:
 //!                       patchesStrategicMerge, patches, namespace, prefix/suffix, labels,
 //!                       commonLabels, commonAnnotations, patchesJson6902, replicas, images,
 //!                       replacements
+//!                    ─► `transformers:` then `validators:` plugin configs (plugins.rs)
 //!  root:             hash suffixes ─► name references ─► vars ─► drop local-config
-//!                    ─► sort ─► annotation clean-up
+//!                    ─► sort ─► annotation clean-up (and buildMetadata annotations)
 //! ```
+//!
+//! With `buildMetadata: [originAnnotations | transformerAnnotations]` each resource carries its
+//! origin (file path relative to the root, or the generator that made it) and the list of
+//! transformers that ran over it, kept beside the object (`Resource::origin`,
+//! `Resource::transformations`) and written as annotations at the end.
 //!
 //! A directory without a kustomization file is built the way Flux does: as if a kustomization
 //! listed every YAML manifest below it (sub-directories holding a kustomization are listed as
