@@ -341,6 +341,18 @@ impl Builder<'_> {
                 if style == TScalarStyle::DoubleQuoted {
                     check_value_chars(&text, &mark)?;
                 }
+                if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
+                    && text.trim_start_matches('\n').starts_with('\t')
+                {
+                    // go-yaml detects a block scalar's indentation from its first non-empty
+                    // line and refuses a tab there (yaml-rust2 takes it as content); with an
+                    // explicit indentation indicator kustomize still fails, when it writes the
+                    // block back without the indicator and reads it again.
+                    return Err(syntax(
+                        &mark,
+                        "found a tab character where an indentation space is expected",
+                    ));
+                }
                 if style == TScalarStyle::Folded && text.contains('\n') {
                     text = refold(&text);
                 }
@@ -1191,6 +1203,17 @@ mod tests {
         let v = &docs[0].value;
         assert_eq!(v.get("a"), Some(&Value::Int(3)));
         assert_eq!(v.as_map().map(|m| m.len()), Some(2));
+    }
+
+    #[test]
+    fn block_scalar_starting_with_a_tab_is_an_error_like_go_yaml() {
+        assert!(err("k: |\n  \tx\n").2.contains("found a tab character"));
+        assert!(err("k: >\n\n  \tx\n").2.contains("found a tab character"));
+        assert_eq!(
+            one("k: |\n  a\n  \tb\n").get("k"),
+            Some(&Value::str("a\n\tb\n"))
+        );
+        assert_eq!(one("k: \"\\tx\\n\"\n").get("k"), Some(&Value::str("\tx\n")));
     }
 
     #[test]
