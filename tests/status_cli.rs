@@ -204,7 +204,13 @@ struct Cli {
 impl Cli {
     /// Runs `driftless ARGS --kubeconfig <sandbox>` (or with `$KUBECONFIG` when `via_env`).
     async fn run_with(&self, args: &str, via_env: bool) -> Run {
+        self.run_env(args, via_env, &[]).await
+    }
+
+    /// [`Cli::run_with`] with extra environment variables.
+    async fn run_env(&self, args: &str, via_env: bool, env: &[(&str, &str)]) -> Run {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_driftless"));
+        cmd.envs(env.iter().copied());
         // Piped stdout: no colour (the snapshots would show the escapes).
         cmd.args(args.split_whitespace())
             .env_remove("KUBECONFIG")
@@ -224,6 +230,36 @@ impl Cli {
 
     async fn run(&self, args: &str) -> Run {
         self.run_with(args, false).await
+    }
+
+    /// Runs `driftless ARGS` with `$COLUMNS` set and stdout on a pseudo-terminal (util-linux
+    /// `script`, whose terminal reports no size, so `$COLUMNS` or 80 decides). `None` when
+    /// `script` is missing (never with `CI=true`). Carriage returns are dropped.
+    async fn run_on_terminal(&self, args: &str, columns: &str) -> Option<Run> {
+        let command = format!(
+            "{} {args} --kubeconfig {}",
+            env!("CARGO_BIN_EXE_driftless"),
+            self.kubeconfig.display()
+        );
+        let out = tokio::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(std::process::Stdio::null())
+            .env("COLUMNS", columns)
+            .env_remove("NO_COLOR")
+            .output()
+            .await;
+        match out {
+            Ok(out) => Some(Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }),
+            Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+                eprintln!("SKIPPED terminal checks: util-linux `script` cannot run: {e}");
+                None
+            }
+            Err(e) => panic!("`script` is needed with CI=true: {e}"),
+        }
     }
 
     /// Runs and snapshots (redacted).
@@ -250,6 +286,8 @@ impl Cli {
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.add_filter(r"/hook/[0-9a-f]{64}", "/hook/[ID]");
+    // A webhook path cut short by `--width`.
+    s.add_filter(r"/hook/[0-9a-f]*…", "/hook/[ID]…");
     s.add_filter(r"[0-9a-f]{40}", "[SHA]");
     s.add_filter(r"sha1:[0-9a-f]{8}\b", "sha1:[SHORT]");
     s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]");
@@ -317,6 +355,46 @@ fn normalize_events(text: &str, age_column: usize) -> String {
     out
 }
 
+/// The widest line in characters (not bytes), colour escapes not counted.
+fn widest_line(text: &str) -> usize {
+    let escapes = regex::Regex::new("\x1b\\[[0-9;]*m").expect("regex");
+    text.lines()
+        .map(|l| escapes.replace_all(l, "").chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// `events --width N` made comparable like [`normalize_events`], but without re-padding
+/// (the columns were fitted by the CLI): the age at the start of a record becomes `[AGE]`
+/// padded to the same width, and records are sorted and deduped.
+fn normalize_fitted_events(text: &str) -> String {
+    let age = regex::Regex::new(r"^\d+[smhdy][0-9smhdy]* +").expect("regex");
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap_or(""));
+    let mut records: Vec<Vec<String>> = Vec::new();
+    for line in lines {
+        if line.starts_with(' ') {
+            if let Some(r) = records.last_mut() {
+                r.push(line.to_string());
+                continue;
+            }
+        }
+        let line = match age.find(line) {
+            Some(m) => format!("{:<w$}{}", "[AGE]", &line[m.end()..], w = m.len()),
+            None => line.to_string(),
+        };
+        records.push(vec![line]);
+    }
+    records.retain(|r| !r[0].contains("ArtifactFailed"));
+    records.sort();
+    records.dedup();
+    for line in records.into_iter().flatten() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 fn names(list: &Value) -> Vec<String> {
     list["items"]
         .as_array()
@@ -367,6 +445,11 @@ async fn status_commands_print_flux_style_output_against_a_sandbox() {
     cli.snapshot("get_providers", "get providers").await;
     cli.snapshot("get_receivers", "get receivers").await;
     cli.snapshot("get_all", "get all").await;
+    cli.snapshot("get_ks_show_source", "get ks --show-source")
+        .await;
+    cli.snapshot("get_sources_all", "get sources all").await;
+    let sources = cli.parsed("get sources all -o json").await;
+    assert_eq!(names(&sources), ["GitRepository/flux-system"]);
     let missing = cli.snapshot("get_ks_missing", "get ks nope").await;
     assert_eq!(missing.code, 1);
     assert!(missing.stdout.is_empty());
@@ -452,6 +535,71 @@ async fn status_commands_print_flux_style_output_against_a_sandbox() {
         "events --for Kustomization/nope",
     )
     .await;
+
+    // Fitting to 80 columns: `--width 80` lays tables out as an 80-column terminal does.
+    for (name, args) in [
+        ("get_ks_width_80", "get ks --width 80"),
+        ("get_ks_all_namespaces_width_80", "get ks -A --width 80"),
+        ("get_all_width_80", "get all --width 80"),
+        (
+            "get_ks_show_source_width_80",
+            "get ks --show-source --width 80",
+        ),
+    ] {
+        let run = cli.snapshot(name, args).await;
+        assert_eq!(run.code, 0, "{args}");
+        assert!(widest_line(&run.stdout) <= 80, "{args}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains('…') && !run.stdout.contains('\t'),
+            "{args}"
+        );
+    }
+    let run = cli.run("events --width 80").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(widest_line(&run.stdout) <= 80, "{}", run.stdout);
+    assert!(
+        widest_line(&cli.run("events").await.stdout) > 80,
+        "fitting is needed"
+    );
+    let text = format!(
+        "$ driftless events --width 80\n{}[exit 0]\n",
+        normalize_fitted_events(&run.stdout)
+    );
+    settings().bind(|| insta::assert_snapshot!("events_width_80", text));
+    // Piped: `$COLUMNS` does not cut anything (scripts and grep see whole messages), and
+    // `--wide` keeps full revision digests, which the default table cuts to 8 hex digits.
+    let piped = cli.run("get ks").await;
+    assert!(widest_line(&piped.stdout) > 80 && !piped.stdout.contains('…'));
+    let narrow = cli.run_env("get ks", false, &[("COLUMNS", "40")]).await;
+    assert_eq!(narrow.stdout, piped.stdout, "COLUMNS is ignored when piped");
+    let wide = cli.run("get ks --wide").await;
+    assert!(
+        regex::Regex::new("Applied revision: main@sha1:[0-9a-f]{40}\n")
+            .expect("regex")
+            .is_match(&wide.stdout)
+    );
+    assert!(!regex::Regex::new("[0-9a-f]{40}")
+        .expect("regex")
+        .is_match(&piped.stdout));
+    let both = cli.run("get ks --wide --width 80").await;
+    assert_eq!(both.code, 2, "--wide and --width conflict");
+    // On a real terminal: fitted to `$COLUMNS` (80 when unset or unusable), coloured.
+    if let Some(tty) = cli.run_on_terminal("get ks -A", "80").await {
+        assert_eq!(tty.code, 0, "{}", tty.stdout);
+        assert!(widest_line(&tty.stdout) <= 80, "{}", tty.stdout);
+        assert!(tty.stdout.contains("\x1b[32mTrue\x1b[0m") && tty.stdout.contains('…'));
+        let roomy = cli
+            .run_on_terminal("get ks", "120")
+            .await
+            .expect("script ran before");
+        let widest = widest_line(&roomy.stdout);
+        assert!(widest > 80 && widest <= 120, "{}", roomy.stdout);
+        let events = cli
+            .run_on_terminal("events", "80")
+            .await
+            .expect("script ran before");
+        assert!(widest_line(&events.stdout) <= 80, "{}", events.stdout);
+    }
 
     // tree
     cli.snapshot("tree_ks_flux_system", "tree ks flux-system")

@@ -1,5 +1,6 @@
-//! `driftless events [--for Kind[/name]] [-n NS | -A] [--types Normal,Warning] [--kubeconfig F]`:
-//! the core/v1 Events of Flux objects as `flux events` prints them.
+//! `driftless events [--for Kind[/name]] [-n NS | -A] [--types Normal,Warning]
+//! [--wide | --width N] [--kubeconfig F]`: the core/v1 Events of Flux objects as
+//! `flux events` prints them, fitted to the terminal (see `output::WidthOpts`).
 //!
 //! ```text
 //!  --for Kustomization/apps ──► Events of Kustomization/apps
@@ -13,7 +14,7 @@
 //! error (a notice on stderr, exit 0); an unknown kind or a `--for` object that does not
 //! exist is (exit 1).
 
-use super::output::{self, Cell, ClusterOpts, Tone};
+use super::output::{self, Cell, ClusterOpts, Fit, Style, Tone, WidthOpts};
 use crate::api::notification::Alert;
 use crate::api::Kustomization;
 use crate::apiserver::time::{parse_rfc3339, unix_now};
@@ -33,6 +34,8 @@ pub struct EventsArgs {
     pub types: Vec<String>,
     #[command(flatten)]
     pub cluster: ClusterOpts,
+    #[command(flatten)]
+    pub width: WidthOpts,
 }
 
 /// The kinds whose events `flux events` shows.
@@ -207,35 +210,74 @@ pub fn rows(events: &[Event], targets: &[Target], types: &[String], now: i64) ->
         .collect()
 }
 
-/// `LAST SEEN TYPE REASON OBJECT MESSAGE`, NAMESPACE first when `show_namespace`.
-pub fn render(rows: &[EventRow], show_namespace: bool, colour: bool) -> String {
+/// The CRD short name of a Flux kind (`ks`, `gitrepo`, …), for narrow terminals.
+pub fn short_kind(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "Kustomization" => "ks",
+        "GitRepository" => "gitrepo",
+        "OCIRepository" => "ocirepo",
+        "HelmRepository" => "helmrepo",
+        "HelmChart" => "hc",
+        "HelmRelease" => "hr",
+        _ => return None,
+    })
+}
+
+/// `Kind/name` with the kind's short name (`ks/apps`), when it has one.
+fn short_object(object: &str) -> String {
+    match object.split_once('/') {
+        Some((kind, name)) => match short_kind(kind) {
+            Some(k) => format!("{k}/{name}"),
+            None => object.to_string(),
+        },
+        None => object.to_string(),
+    }
+}
+
+/// `LAST SEEN TYPE REASON OBJECT MESSAGE`, NAMESPACE first when `show_namespace`. Fitted to
+/// `style.width` when set: MESSAGE is shortened with `…`; when that would leave it too
+/// narrow to read ([`output::MESSAGE_TARGET`]), OBJECT kinds take their short names
+/// (`ks/apps`), then REASON and after it OBJECT are shortened too.
+pub fn render(rows: &[EventRow], show_namespace: bool, style: Style) -> String {
     let mut header = vec!["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"];
     if show_namespace {
         header.insert(0, "NAMESPACE");
     }
-    let cells: Vec<Vec<Cell>> = rows
-        .iter()
-        .map(|r| {
-            let mut line = Vec::new();
-            if show_namespace {
-                line.push(Cell::plain(&*r.namespace));
-            }
-            line.push(Cell::plain(&*r.last_seen));
-            line.push(Cell {
-                text: r.type_.clone(),
-                tone: if r.type_ == "Warning" {
-                    Tone::Warn
+    let cells = |short: bool| -> Vec<Vec<Cell>> {
+        rows.iter()
+            .map(|r| {
+                let mut line = Vec::new();
+                if show_namespace {
+                    line.push(Cell::plain(&*r.namespace));
+                }
+                line.push(Cell::plain(&*r.last_seen));
+                line.push(Cell {
+                    text: r.type_.clone(),
+                    tone: if r.type_ == "Warning" {
+                        Tone::Warn
+                    } else {
+                        Tone::Plain
+                    },
+                });
+                line.push(Cell::plain(&*r.reason));
+                line.push(Cell::plain(if short {
+                    short_object(&r.object)
                 } else {
-                    Tone::Plain
-                },
-            });
-            line.push(Cell::plain(&*r.reason));
-            line.push(Cell::plain(&*r.object));
-            line.push(Cell::plain(&*r.message));
-            line
-        })
-        .collect();
-    output::render_table(Some(&header), &cells, colour)
+                    r.object.clone()
+                }));
+                line.push(Cell::plain(&*r.message));
+                line
+            })
+            .collect()
+    };
+    let mut table = cells(false);
+    if let Some(width) = style.width {
+        if !output::has_room(&header, true, &table, width) {
+            table = cells(true);
+        }
+    }
+    let fit = Fit::to(style.width).shrinking(&["REASON", "OBJECT"]);
+    output::render_fitted(&header, true, &table, &fit, style.colour)
 }
 
 /// The objects a `--for Kind/name` also pulls events from (flux: a Kustomization's source, an
@@ -325,10 +367,7 @@ pub fn run(args: EventsArgs) -> Result<i32> {
             }
             return Ok(0);
         }
-        print!(
-            "{}",
-            render(&rows, show_namespace, output::colour_enabled())
-        );
+        print!("{}", render(&rows, show_namespace, Style::of(&args.width)));
         Ok(0)
     })
 }
@@ -442,11 +481,39 @@ mod tests {
             object: "Kustomization/broken".into(),
             message: "boom".into(),
         };
-        let t = render(std::slice::from_ref(&r), false, false);
+        let t = render(std::slice::from_ref(&r), false, Style::default());
         assert_eq!(
             t.lines().next(),
             Some("LAST SEEN\tTYPE   \tREASON     \tOBJECT              \tMESSAGE")
         );
-        assert!(render(&[r], true, false).starts_with("NAMESPACE  \tLAST SEEN"));
+        assert!(render(&[r], true, Style::default()).starts_with("NAMESPACE  \tLAST SEEN"));
+    }
+
+    #[test]
+    fn narrow_tables_use_short_kinds_before_cutting_reasons() {
+        let r = EventRow {
+            namespace: "flux-system".into(),
+            last_seen: "5s".into(),
+            type_: "Normal".into(),
+            reason: "ReconciliationSucceeded".into(),
+            object: "Kustomization/infrastructure".into(),
+            message: "Namespace/shop-development created".into(),
+        };
+        let narrow = |width| Style {
+            colour: false,
+            width: Some(width),
+        };
+        let t = render(std::slice::from_ref(&r), false, narrow(80));
+        assert_eq!(
+            t.lines().nth(1),
+            Some(
+                "5s         Normal  ReconciliationSucce…  ks/infrastructure  Namespace/shop-deve…"
+            )
+        );
+        let roomy = render(std::slice::from_ref(&r), false, narrow(120));
+        assert!(
+            roomy.contains("  Kustomization/infrastructure  Namespace/shop-development created")
+        );
+        assert!(render(&[r], false, Style::default()).contains("\tKustomization/infrastructure\t"));
     }
 }

@@ -1,6 +1,6 @@
 //! `driftless get ks|sources git|alerts|providers|receivers|all [NAME] [-n NS | -A]
-//! [--status-selector type=status] [-o table|json|yaml] [--no-header] [--kubeconfig F]`:
-//! Flux's tables.
+//! [--status-selector type=status] [-o table|json|yaml] [--no-header] [--wide | --width N]
+//! [--kubeconfig F]`: Flux's tables, fitted to the terminal (see `output::WidthOpts`).
 //!
 //! | kind | columns (NAMESPACE first with `-A`) |
 //! |---|---|
@@ -8,13 +8,13 @@
 //! | Alert, Provider (v1beta3: no status) | `NAME SUSPENDED READY MESSAGE`, always `True`, `<Kind> is Ready` |
 //! | Receiver | `NAME SUSPENDED READY MESSAGE` |
 //!
-//! Revisions are cut to 8 hex digits; an object without a Ready condition shows `False` and
-//! `waiting to be reconciled` (as flux does). `get all` prints one table per kind that has
+//! Revisions are cut to 8 hex digits, in messages too unless `--wide`; an object without a
+//! Ready condition shows `False` and `waiting to be reconciled` (as flux does). `get all` prints one table per kind that has
 //! objects, names as `kind/name`, each followed by a blank line. `-o json|yaml` prints the
 //! objects as a kubectl `List` (one object when NAME is given). A NAME that does not exist is
 //! an error (exit 1); an empty list is not.
 
-use super::output::{self, Cell, ClusterOpts, Format, StatusSelector};
+use super::output::{self, Cell, ClusterOpts, Fit, Format, StatusSelector, WidthOpts};
 use crate::api::condition::{self, Condition, READY};
 use crate::api::notification::{Alert, Provider, Receiver};
 use crate::api::{GitRepository, Kustomization};
@@ -34,7 +34,7 @@ pub struct GetArgs {
 pub enum GetWhat {
     /// Kustomizations.
     #[command(visible_alias = "kustomizations", alias = "kustomization")]
-    Ks(GetOpts),
+    Ks(KsOpts),
     /// Sources.
     Sources(SourcesArgs),
     /// Alerts (notification.toolkit.fluxcd.io/v1beta3).
@@ -65,9 +65,21 @@ pub enum SourceKind {
     /// GitRepositories.
     #[command(alias = "gitrepository", alias = "gitrepositories")]
     Git(GetOpts),
+    /// Every source kind, one table per kind (names as `kind/name`).
+    All(GetOpts),
 }
 
 #[derive(clap::Args, Debug)]
+pub struct KsOpts {
+    #[command(flatten)]
+    pub get: GetOpts,
+    /// Add a SOURCE column: the `sourceRef` as `Kind/name` (`Kind/namespace/name` when the
+    /// source lives in another namespace).
+    #[arg(long)]
+    pub show_source: bool,
+}
+
+#[derive(clap::Args, Debug, Clone)]
 pub struct GetOpts {
     /// Only this object.
     pub name: Option<String>,
@@ -82,6 +94,11 @@ pub struct GetOpts {
     /// Skip the header line.
     #[arg(long)]
     pub no_header: bool,
+    #[command(flatten)]
+    pub width: WidthOpts,
+    /// `get ks --show-source` (set from [`KsOpts`]).
+    #[arg(skip)]
+    pub show_source: bool,
 }
 
 /// The kinds `get` knows, in the order `get all` prints them (flux: sources, Kustomizations,
@@ -136,6 +153,14 @@ impl GetKind {
         h.extend_from_slice(self.columns());
         h
     }
+
+    /// The header with SOURCE after NAME (`get ks --show-source`).
+    pub fn header_with_source(self, all_namespaces: bool) -> Vec<&'static str> {
+        let mut h = self.header(all_namespaces);
+        let name = h.iter().position(|c| *c == "NAME").unwrap_or(0);
+        h.insert(name + 1, "SOURCE");
+        h
+    }
 }
 
 /// One object as `get` shows it.
@@ -146,6 +171,8 @@ pub struct Summary {
     pub name: String,
     /// The cells after NAME, in [`GetKind::header`] order.
     pub cells: Vec<Cell>,
+    /// The source (`GitRepository/flux-system`) for `--show-source`; Kustomizations only.
+    pub source: Option<String>,
     /// Conditions the status selector looks at; `None` for kinds flux never selects
     /// (Alerts and Providers have no status since v1beta3).
     pub conditions: Option<Vec<Condition>>,
@@ -167,6 +194,14 @@ impl Summary {
             self.name.clone()
         }));
         row.extend(self.cells.iter().cloned());
+        row
+    }
+
+    /// [`Summary::row`] with the SOURCE cell after NAME.
+    pub fn row_with_source(&self, all_namespaces: bool, with_kind: bool) -> Vec<Cell> {
+        let mut row = self.row(all_namespaces, with_kind);
+        let at = usize::from(all_namespaces) + 1;
+        row.insert(at, Cell::plain(self.source.clone().unwrap_or_default()));
         row
     }
 
@@ -251,10 +286,23 @@ fn row_cells(r: &Row) -> Vec<Cell> {
     ]
 }
 
+/// A Kustomization's `sourceRef` as `Kind/name`, or `Kind/namespace/name` when the source is
+/// in another namespace than the Kustomization.
+pub fn source_of(ks: &Kustomization) -> String {
+    let r = &ks.spec.source_ref;
+    match r.namespace.as_deref() {
+        Some(ns) if Some(ns) != ks.metadata.namespace.as_deref() => {
+            format!("{}/{ns}/{}", r.kind, r.name)
+        }
+        _ => format!("{}/{}", r.kind, r.name),
+    }
+}
+
 pub fn ks_summary(ks: &Kustomization) -> Result<Summary> {
     let r = ks_row(ks);
     Ok(Summary {
         kind: GetKind::Kustomization,
+        source: Some(source_of(ks)),
         cells: row_cells(&r),
         namespace: r.namespace,
         name: r.name,
@@ -267,6 +315,7 @@ pub fn repo_summary(repo: &GitRepository) -> Result<Summary> {
     let r = repo_row(repo);
     Ok(Summary {
         kind: GetKind::GitRepository,
+        source: None,
         cells: row_cells(&r),
         namespace: r.namespace,
         name: r.name,
@@ -280,6 +329,7 @@ pub fn receiver_summary(r: &Receiver) -> Result<Summary> {
     let (ready, message) = ready_of(&conditions);
     Ok(Summary {
         kind: GetKind::Receiver,
+        source: None,
         namespace: r.namespace().unwrap_or_default(),
         name: r.name_any(),
         cells: vec![
@@ -300,6 +350,7 @@ where
 {
     Ok(Summary {
         kind,
+        source: None,
         namespace: obj.namespace().unwrap_or_default(),
         name: obj.name_any(),
         cells: vec![
@@ -342,18 +393,45 @@ pub fn table(rows: &[Row], with_namespace: bool) -> String {
 }
 
 /// The table text for one kind's summaries (empty string when there are none and no header
-/// is wanted).
+/// is wanted). Unless `--wide`, revision digests in messages are cut to 8 hex digits like the
+/// REVISION column; with a width, the table is fitted to it (MESSAGE shortened with `…`).
 pub fn render_kind(
     kind: GetKind,
     items: &[Summary],
     opts: &GetOpts,
     with_kind: bool,
-    colour: bool,
+    style: output::Style,
 ) -> String {
     let all_ns = opts.cluster.all_namespaces;
-    let rows: Vec<Vec<Cell>> = items.iter().map(|s| s.row(all_ns, with_kind)).collect();
-    let header = kind.header(all_ns);
-    output::render_table((!opts.no_header).then_some(&header[..]), &rows, colour)
+    let show_source = opts.show_source && kind == GetKind::Kustomization;
+    let rows: Vec<Vec<Cell>> = items
+        .iter()
+        .map(|s| {
+            let mut row = if show_source {
+                s.row_with_source(all_ns, with_kind)
+            } else {
+                s.row(all_ns, with_kind)
+            };
+            if !opts.width.wide {
+                if let Some(message) = row.last_mut() {
+                    message.text = output::short_digests(&message.text);
+                }
+            }
+            row
+        })
+        .collect();
+    let header = if show_source {
+        kind.header_with_source(all_ns)
+    } else {
+        kind.header(all_ns)
+    };
+    output::render_fitted(
+        &header,
+        !opts.no_header,
+        &rows,
+        &Fit::to(style.width).shrinking(&["SOURCE"]),
+        style.colour,
+    )
 }
 
 /// Lists (or gets, with a name) one kind. `Ok(None)` when the server does not serve the kind.
@@ -408,18 +486,28 @@ async fn summaries(
     }
 }
 
+/// The source kinds, in the order `get sources all` prints them (driftless serves
+/// GitRepository; Flux's other source kinds are not served).
+pub const SOURCE_KINDS: [GetKind; 1] = [GetKind::GitRepository];
+
 pub fn run(args: GetArgs) -> Result<i32> {
-    let (kinds, opts): (Vec<GetKind>, &GetOpts) = match &args.what {
-        GetWhat::Ks(o) => (vec![GetKind::Kustomization], o),
-        GetWhat::Sources(s) => match &s.kind {
-            SourceKind::Git(o) => (vec![GetKind::GitRepository], o),
+    // `get_all`: one table per kind, names as `kind/name` (`get all`, `get sources all`).
+    let (kinds, opts, get_all): (Vec<GetKind>, GetOpts, bool) = match args.what {
+        GetWhat::Ks(o) => {
+            let mut opts = o.get;
+            opts.show_source = o.show_source;
+            (vec![GetKind::Kustomization], opts, false)
+        }
+        GetWhat::Sources(s) => match s.kind {
+            SourceKind::Git(o) => (vec![GetKind::GitRepository], o, false),
+            SourceKind::All(o) => (SOURCE_KINDS.to_vec(), o, true),
         },
-        GetWhat::Alerts(o) => (vec![GetKind::Alert], o),
-        GetWhat::Providers(o) => (vec![GetKind::Provider], o),
-        GetWhat::Receivers(o) => (vec![GetKind::Receiver], o),
-        GetWhat::All(o) => (GetKind::ALL.to_vec(), o),
+        GetWhat::Alerts(o) => (vec![GetKind::Alert], o, false),
+        GetWhat::Providers(o) => (vec![GetKind::Provider], o, false),
+        GetWhat::Receivers(o) => (vec![GetKind::Receiver], o, false),
+        GetWhat::All(o) => (GetKind::ALL.to_vec(), o, true),
     };
-    let get_all = kinds.len() > 1;
+    let opts = &opts;
     let selector = opts
         .status_selector
         .as_deref()
@@ -458,7 +546,7 @@ pub fn run(args: GetArgs) -> Result<i32> {
         }
         print!(
             "{}",
-            render(&found, opts, get_all, output::colour_enabled())?
+            render(&found, opts, get_all, output::Style::of(&opts.width))?
         );
         if !get_all && opts.output == Format::Table {
             if let [(kind, items)] = &found[..] {
@@ -480,7 +568,7 @@ pub fn render(
     found: &[(GetKind, Vec<Summary>)],
     opts: &GetOpts,
     get_all: bool,
-    colour: bool,
+    style: output::Style,
 ) -> Result<String> {
     if opts.output != Format::Table {
         let objects: Vec<Value> = found
@@ -497,11 +585,11 @@ pub fn render(
     for (kind, items) in found {
         if get_all {
             if !items.is_empty() {
-                out.push_str(&render_kind(*kind, items, opts, true, colour));
+                out.push_str(&render_kind(*kind, items, opts, true, style));
                 out.push('\n');
             }
         } else if !items.is_empty() || opts.status_selector.is_some() {
-            out.push_str(&render_kind(*kind, items, opts, false, colour));
+            out.push_str(&render_kind(*kind, items, opts, false, style));
         }
     }
     Ok(out)
@@ -512,6 +600,7 @@ mod tests {
     use super::*;
     use crate::api::condition::ConditionStatus;
     use crate::api::notification::AlertSpec;
+    use crate::cli::output::Style;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -556,7 +645,7 @@ mod tests {
             &[(GetKind::Kustomization, vec![s])],
             &opts(&[]),
             false,
-            false,
+            Style::default(),
         )
         .expect("renders");
         let mut lines = t.lines();
@@ -568,10 +657,69 @@ mod tests {
             &[(GetKind::Kustomization, vec![])],
             &opts(&["-A"]),
             false,
-            false,
+            Style::default(),
         )
         .expect("renders");
         assert_eq!(all, "");
+    }
+
+    #[test]
+    fn show_source_adds_the_source_ref_after_name() {
+        let mut k = ks("apps", Some(ConditionStatus::True));
+        k.spec.source_ref.kind = "GitRepository".into();
+        k.spec.source_ref.name = "flux-system".into();
+        let s = ks_summary(&k).expect("summary");
+        let mut o = opts(&["-A"]);
+        o.show_source = true;
+        let t = render(
+            &[(GetKind::Kustomization, vec![s])],
+            &o,
+            false,
+            Style::default(),
+        )
+        .expect("renders");
+        let rows: Vec<Vec<&str>> = t.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(rows[0][..4], ["NAMESPACE", "NAME", "SOURCE", "REVISION"]);
+        assert_eq!(
+            rows[1][..4],
+            [
+                "flux-system",
+                "apps",
+                "GitRepository/flux-system",
+                "main@sha1:01234567"
+            ]
+        );
+        k.spec.source_ref.namespace = Some("sources".into());
+        assert_eq!(source_of(&k), "GitRepository/sources/flux-system");
+        k.spec.source_ref.namespace = Some("flux-system".into());
+        assert_eq!(source_of(&k), "GitRepository/flux-system");
+    }
+
+    #[test]
+    fn messages_show_short_digests_unless_wide() {
+        let mut k = ks("apps", None);
+        let status = k.status.get_or_insert_with(Default::default);
+        let msg = "Applied revision: main@sha1:0123456789abcdef0123456789abcdef01234567";
+        condition::set(
+            &mut status.conditions,
+            READY,
+            ConditionStatus::True,
+            "R",
+            msg,
+            None,
+            "t",
+        );
+        let found = [(
+            GetKind::Kustomization,
+            vec![ks_summary(&k).expect("summary")],
+        )];
+        let short = render(&found, &opts(&[]), false, Style::default()).expect("renders");
+        assert!(
+            short.ends_with("\tApplied revision: main@sha1:01234567\n"),
+            "{short}"
+        );
+        let wide = render(&found, &opts(&["--wide"]), false, Style::default()).expect("renders");
+        assert!(wide.ends_with(&format!("\t{msg}\n")), "{wide}");
     }
 
     #[test]
@@ -608,7 +756,7 @@ mod tests {
             &[(GetKind::Kustomization, vec![s])],
             &opts(&[]),
             true,
-            false,
+            Style::default(),
         )
         .expect("renders");
         assert!(t
@@ -624,13 +772,19 @@ mod tests {
         let s = ks_summary(&ks("apps", Some(ConditionStatus::True))).expect("summary");
         let found = [(GetKind::Kustomization, vec![s])];
         let list: Value = serde_json::from_str(
-            &render(&found, &opts(&["-o", "json"]), false, false).expect("renders"),
+            &render(&found, &opts(&["-o", "json"]), false, Style::default()).expect("renders"),
         )
         .expect("json");
         assert_eq!(list["kind"], "List");
         assert_eq!(list["items"][0]["metadata"]["name"], "apps");
         let one: Value = serde_yaml::from_str(
-            &render(&found, &opts(&["apps", "-o", "yaml"]), false, false).expect("renders"),
+            &render(
+                &found,
+                &opts(&["apps", "-o", "yaml"]),
+                false,
+                Style::default(),
+            )
+            .expect("renders"),
         )
         .expect("yaml");
         assert_eq!(one["kind"], "Kustomization");
