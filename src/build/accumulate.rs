@@ -3,14 +3,21 @@
 //! ```text
 //!  accumulate(dir):  load kustomization ─► resources (files, bases: built recursively)
 //!                    ─► configMap/secret generators (absorbed: create|merge|replace)
+//!                    ─► `generators:` plugin configs (plugins.rs), absorbed the same way
 //!                    ─► components (run against this accumulator)
 //!                    ─► transformers in kustomize's fixed order:
 //!                       patchesStrategicMerge, patches, namespace, prefix/suffix, labels,
 //!                       commonLabels, commonAnnotations, patchesJson6902, replicas, images,
 //!                       replacements
+//!                    ─► `transformers:` then `validators:` plugin configs (plugins.rs)
 //!  root:             hash suffixes ─► name references ─► vars ─► drop local-config
-//!                    ─► sort ─► annotation clean-up
+//!                    ─► sort ─► annotation clean-up (and buildMetadata annotations)
 //! ```
+//!
+//! With `buildMetadata: [originAnnotations | transformerAnnotations]` each resource carries its
+//! origin (file path relative to the root, or the generator that made it) and the list of
+//! transformers that ran over it, kept beside the object (`Resource::origin`,
+//! `Resource::transformations`) and written as annotations at the end.
 //!
 //! A directory without a kustomization file is built the way Flux does: as if a kustomization
 //! listed every YAML manifest below it (sub-directories holding a kustomization are listed as
@@ -20,7 +27,8 @@ use super::error::{Error, Result};
 use super::generators::{self, GenKind};
 use super::kustomization::{Kustomization, Patch, ReplacementEntry, SortOptions, Var};
 use super::loader::{display_path, Loader};
-use super::resource::{Behavior, ResId, Resource};
+use super::plugins::{self, Stage};
+use super::resource::{Behavior, Origin, ResId, Resource};
 use super::transformers::TransformerConfig;
 use super::{jsonpatch, nameref, replacements, selector, smp, sort, transformers};
 use super::{BuildOptions, Reorder};
@@ -36,6 +44,10 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 /// The label kustomize's `buildMetadata: [managedByLabel]` adds; kubectl's embedded kustomize
 /// reports its version as `(devel)`.
 const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
+
+/// `buildMetadata` values that ask for kustomize's provenance annotations.
+const ORIGIN_ANNOTATIONS: &str = "originAnnotations";
+const TRANSFORMER_ANNOTATIONS: &str = "transformerAnnotations";
 
 /// kustomize's built-in transformer configuration, built once.
 static BUILTIN_CONFIG: LazyLock<TransformerConfig> = LazyLock::new(TransformerConfig::builtin);
@@ -102,6 +114,32 @@ struct Ctx<'a> {
     opts: &'a BuildOptions,
     /// Roots being built, outermost first (cycle detection).
     stack: Vec<PathBuf>,
+    /// With origin/transformer annotations requested: the directory being built, relative to
+    /// the root as kustomize spells it (`../base`); `None` when not tracking.
+    origin: Option<String>,
+}
+
+/// kustomize's `configuredIn` for a kustomization's own generators and transformers.
+fn configured_in(ctx: &Ctx, kfile: &str) -> Option<String> {
+    let base = ctx.origin.as_ref()?;
+    let name = Path::new(kfile)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Some(super::resource::join_clean(base, &name))
+}
+
+/// Records that a transformer ran: every object gets it as a transformation (or as its origin
+/// when it has none), as kustomize's `AddTransformerAnnotation`.
+pub(super) fn note_transformer(res: &mut [Resource], origin: Option<&Arc<Origin>>) {
+    let Some(origin) = origin else { return };
+    for r in res.iter_mut() {
+        if r.origin.is_none() {
+            r.origin = Some(origin.clone());
+        } else {
+            r.transformations.push(origin.clone());
+        }
+    }
 }
 
 /// Builds `dir` and runs the root-only steps.
@@ -109,6 +147,7 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
     let mut ctx = Ctx {
         opts,
         stack: Vec::new(),
+        origin: None,
     };
     let root = canonical_dir(dir, &display_path(dir))?;
     let (k, kfile) = load_kustomization(&root)?;
@@ -117,6 +156,12 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         .as_ref()
         .map(|k| k.build_metadata.clone())
         .unwrap_or_default();
+    if build_metadata
+        .iter()
+        .any(|b| b == ORIGIN_ANNOTATIONS || b == TRANSFORMER_ANNOTATIONS)
+    {
+        ctx.origin = Some(String::new());
+    }
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
     let own_cfg = acc.cfg.take();
@@ -151,6 +196,23 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
     for r in res.iter_mut() {
         finish_metadata(r, &build_metadata);
     }
+    // kustomize prints through encoding/json, which refuses NaN and infinities.
+    if let Some((r, f)) = res
+        .iter()
+        .find_map(|r| yaml::emit::find_non_finite(&r.obj).map(|f| (r, f)))
+    {
+        let shown = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
+        return Err(Error::invalid(
+            format!("{}: {}", r.origin(), r.id()),
+            format!("json: unsupported value: {shown} (kustomize cannot print NaN or infinite numbers; quote the value)"),
+        ));
+    }
     Ok(res)
 }
 
@@ -168,6 +230,12 @@ fn finish_metadata(r: &mut Resource, build_metadata: &[String]) {
             "app.kubernetes.io/managed-by".into(),
             Value::str(MANAGED_BY_VALUE),
         );
+    }
+    let wants_origin = r.origin.is_some() && build_metadata.iter().any(|b| b == ORIGIN_ANNOTATIONS);
+    let wants_transformations = !r.transformations.is_empty()
+        && build_metadata.iter().any(|b| b == TRANSFORMER_ANNOTATIONS);
+    if wants_origin || wants_transformations {
+        r.obj.ensure_map(&["metadata", "annotations"]);
     }
     let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_map_mut) else {
         return;
@@ -199,6 +267,26 @@ fn finish_metadata(r: &mut Resource, build_metadata: &[String]) {
                 *v = Value::Str(t);
             }
         }
+    }
+    if build_metadata.iter().any(|b| b == ORIGIN_ANNOTATIONS) {
+        if let Some(o) = &r.origin {
+            ann.insert(
+                "config.kubernetes.io/origin".into(),
+                Value::Str(o.to_yaml("", "")),
+            );
+        }
+    }
+    if build_metadata.iter().any(|b| b == TRANSFORMER_ANNOTATIONS) && !r.transformations.is_empty()
+    {
+        let list: String = r
+            .transformations
+            .iter()
+            .map(|t| t.to_yaml("- ", "  "))
+            .collect();
+        ann.insert(
+            "alpha.config.kubernetes.io/transformations".into(),
+            Value::Str(list),
+        );
     }
     if ann.is_empty() {
         meta.shift_remove("annotations");
@@ -602,10 +690,24 @@ fn accumulate(
         (GenKind::Secret, &k.secret_generator, "secretGenerator"),
     ] {
         for (i, args) in list.iter().enumerate() {
-            let r = generators::generate(kind, args, global, &loader)
+            let mut r = generators::generate(kind, args, global, &loader)
                 .map_err(|e| e.context(format!("{kfile}: {field}[{i}]")))?;
+            if let Some(ci) = configured_in(ctx, kfile) {
+                let by = match kind {
+                    GenKind::ConfigMap => "ConfigMapGenerator",
+                    GenKind::Secret => "SecretGenerator",
+                };
+                r.origin = Some(Arc::new(Origin::builtin(ci, by)));
+            }
             absorb(acc, r)
                 .map_err(|e| e.context(format!("{kfile}: {field}[{i}] '{}'", args.name)))?;
+        }
+    }
+    if !k.generators.is_empty() {
+        let configs = plugin_configs(&k.generators, Stage::Generators, kfile, &loader, ctx)?;
+        let field = format!("{kfile}: generators");
+        for r in plugins::generate(&configs, &loader).map_err(|e| e.context(&field))? {
+            absorb(acc, r).map_err(|e| e.context(&field))?;
         }
     }
     for (i, c) in k.components.iter().enumerate() {
@@ -621,9 +723,26 @@ fn accumulate(
                 ),
             ));
         }
-        accumulate(&cdir, ck, &ckfile, acc, ctx, true)?;
+        let saved = ctx.origin.clone();
+        if let Some(o) = &mut ctx.origin {
+            *o = super::resource::join_clean(o, c);
+        }
+        let result = accumulate(&cdir, ck, &ckfile, acc, ctx, true);
+        ctx.origin = saved;
+        result?;
     }
-    transform(&k, kfile, &loader, acc)?;
+    transform(&k, kfile, &loader, acc, configured_in(ctx, kfile))?;
+    for (list, stage) in [
+        (&k.transformers, Stage::Transformers),
+        (&k.validators, Stage::Validators),
+    ] {
+        if !list.is_empty() {
+            let configs = plugin_configs(list, stage, kfile, &loader, ctx)?;
+            acc.ids = None;
+            plugins::transform(&mut acc.res, &configs, &loader, stage)
+                .map_err(|e| e.context(format!("{kfile}: {}", stage.field())))?;
+        }
+    }
     replacements::bind_vars(&mut acc.res, &k.vars)
         .map_err(|e| e.context(format!("{kfile}: vars")))?;
     acc.vars.extend(k.vars.iter().cloned());
@@ -631,20 +750,71 @@ fn accumulate(
     Ok(())
 }
 
+/// The plugin config objects of a `generators:` / `transformers:` / `validators:` list:
+/// inline entries first, then paths (files or kustomization directories, built in full), as
+/// kustomize's `configureExternalTransformers` collects them.
+fn plugin_configs(
+    entries: &[String],
+    stage: Stage,
+    kfile: &str,
+    loader: &Loader,
+    ctx: &mut Ctx,
+) -> Result<Vec<Resource>> {
+    let mut configs = Acc::default();
+    let mut paths = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let field = format!("{kfile}: {}[{i}]", stage.field());
+        match plugins::parse_inline(e, &field) {
+            Some(mut inline) => {
+                if let Some(ci) = configured_in(ctx, kfile) {
+                    let origin = Arc::new(Origin {
+                        path: ci,
+                        ..Origin::default()
+                    });
+                    for r in inline.iter_mut() {
+                        r.origin = Some(origin.clone());
+                    }
+                }
+                configs.append_all(inline, &field)?
+            }
+            None => paths.push((i, e)),
+        }
+    }
+    for (i, e) in paths {
+        let field = format!("{kfile}: {}[{i}] '{e}'", stage.field());
+        accumulate_resource(e, loader, &mut configs, ctx, &field, false)?;
+    }
+    Ok(configs.res)
+}
+
 /// Fields we parse but cannot honour: fail loudly rather than build something different.
 fn unsupported(k: &Kustomization, kfile: &str) -> Result<()> {
-    let checks: [(&str, bool); 7] = [
+    let checks: [(&str, bool); 4] = [
         ("helmCharts", !k.helm_charts.is_empty()),
         (
             "helmChartInflationGenerator",
             !k.helm_chart_inflation_generator.is_empty(),
         ),
-        ("generators", !k.generators.is_empty()),
-        ("transformers", !k.transformers.is_empty()),
-        ("validators", !k.validators.is_empty()),
         ("crds", !k.crds.is_empty()),
-        ("openapi", k.openapi.is_some()),
+        // kustomize's only built-in schema is v1.21.2, the one driftless embeds.
+        (
+            "openapi",
+            k.openapi
+                .as_ref()
+                .is_some_and(|o| o.keys().any(|key| key != "version")),
+        ),
     ];
+    if let Some(v) = k.openapi.as_ref().and_then(|o| o.get("version")) {
+        if v != "v1.21.2" {
+            return Err(Error::invalid(
+                kfile,
+                format!(
+                    "openapi: the specified OpenAPI version '{v}' is not built in \
+                     (kustomize has only v1.21.2)"
+                ),
+            ));
+        }
+    }
     for (field, used) in checks {
         if used {
             return Err(Error::invalid(
@@ -722,7 +892,13 @@ fn accumulate_resource(
             ));
         }
         let mut sub = Acc::default();
-        accumulate(&dir, sub_k, &sub_file, &mut sub, ctx, false)?;
+        let saved = ctx.origin.clone();
+        if let Some(o) = &mut ctx.origin {
+            *o = super::resource::join_clean(o, entry);
+        }
+        let result = accumulate(&dir, sub_k, &sub_file, &mut sub, ctx, false);
+        ctx.origin = saved;
+        result?;
         if let Some(c) = sub.cfg.take() {
             acc.cfg().merge(&c);
         }
@@ -737,7 +913,16 @@ fn accumulate_resource(
     }
     let text = loader.read_text(entry).map_err(|e| e.context(field))?;
     let shown: Arc<str> = Arc::from(display_path(&path));
-    let resources = parse_resources(&text, &shown)?;
+    let mut resources = parse_resources(&text, &shown)?;
+    if let Some(base) = &ctx.origin {
+        let origin = Arc::new(Origin {
+            path: super::resource::join_clean(base, entry),
+            ..Origin::default()
+        });
+        for r in resources.iter_mut() {
+            r.origin = Some(origin.clone());
+        }
+    }
     acc.append_all(resources, field)
 }
 
@@ -869,6 +1054,10 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
                 }
             }
             old.obj = obj;
+            if b == Behavior::Replace {
+                // kustomize keeps the old origin on merge only.
+                old.origin = r.origin.take();
+            }
             // The hash suffix survives only when both the old object and the new generator want it.
             old.needs_hash = old.needs_hash && r.needs_hash;
             Ok(())
@@ -881,8 +1070,20 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
 }
 
 /// The builtin transformers of one kustomization, in kustomize's fixed order.
-fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> Result<()> {
+fn transform(
+    k: &Kustomization,
+    kfile: &str,
+    loader: &Loader,
+    acc: &mut Acc,
+    configured_in: Option<String>,
+) -> Result<()> {
     acc.ids = None;
+    // With annotations requested: the record each builtin transformer leaves.
+    let by = |kind: &str| {
+        configured_in
+            .as_ref()
+            .map(|ci| Arc::new(Origin::builtin(ci.clone(), kind)))
+    };
     let own_cfg = acc.cfg.take();
     let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
@@ -899,13 +1100,18 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             apply_untargeted_smp(&mut acc.res, &d, &field)?;
         }
     }
+    if !k.patches_strategic_merge.is_empty() {
+        note_transformer(&mut acc.res, by("PatchStrategicMergeTransformer").as_ref());
+    }
     for (i, p) in k.patches.iter().enumerate() {
         apply_patch(&mut acc.res, p, loader, &format!("{kfile}: patches[{i}]"))?;
+        note_transformer(&mut acc.res, by("PatchTransformer").as_ref());
     }
     let res = &mut acc.res;
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
         transformers::namespace(res, ns, cfg)
             .map_err(|e| e.context(format!("{kfile}: namespace")))?;
+        note_transformer(res, by("NamespaceTransformer").as_ref());
     }
     let (prefix, suffix) = (
         k.name_prefix.as_deref().unwrap_or(""),
@@ -914,6 +1120,12 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
     if !prefix.is_empty() || !suffix.is_empty() {
         transformers::prefix_suffix(res, prefix, suffix, cfg)
             .map_err(|e| e.context(format!("{kfile}: namePrefix/nameSuffix")))?;
+        if !prefix.is_empty() {
+            note_transformer(res, by("PrefixTransformer").as_ref());
+        }
+        if !suffix.is_empty() {
+            note_transformer(res, by("SuffixTransformer").as_ref());
+        }
     }
     for (i, l) in k.labels.iter().enumerate() {
         transformers::labels(
@@ -925,14 +1137,17 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             cfg,
         )
         .map_err(|e| e.context(format!("{kfile}: labels[{i}]")))?;
+        note_transformer(res, by("LabelTransformer").as_ref());
     }
     if !k.common_labels.is_empty() {
-        transformers::labels(res, &k.common_labels, true, true, &[], cfg)
+        transformers::common_labels(res, &k.common_labels, cfg)
             .map_err(|e| e.context(format!("{kfile}: commonLabels")))?;
+        note_transformer(res, by("LabelTransformer").as_ref());
     }
     if !k.common_annotations.is_empty() {
         transformers::annotations(res, &k.common_annotations, cfg)
             .map_err(|e| e.context(format!("{kfile}: commonAnnotations")))?;
+        note_transformer(res, by("AnnotationsTransformer").as_ref());
     }
     for (i, p) in k.patches_json6902.iter().enumerate() {
         let field = format!("{kfile}: patchesJson6902[{i}]");
@@ -943,25 +1158,33 @@ fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> 
             ));
         }
         apply_patch(res, p, loader, &field)?;
+        note_transformer(res, by("PatchJson6902Transformer").as_ref());
     }
     if !k.replicas.is_empty() {
         transformers::replicas(res, &k.replicas, cfg)
             .map_err(|e| e.context(format!("{kfile}: replicas")))?;
+        for _ in &k.replicas {
+            note_transformer(res, by("ReplicaCountTransformer").as_ref());
+        }
     }
     if !k.images.is_empty() {
         transformers::images(res, &k.images, cfg)
             .map_err(|e| e.context(format!("{kfile}: images")))?;
+        for _ in &k.images {
+            note_transformer(res, by("ImageTagTransformer").as_ref());
+        }
     }
     if !k.replacements.is_empty() {
         let reps = load_replacements(&k.replacements, loader, kfile)?;
         replacements::apply(res, &reps).map_err(|e| e.context(format!("{kfile}: replacements")))?;
+        note_transformer(res, by("ReplacementTransformer").as_ref());
     }
     acc.cfg = own_cfg;
     Ok(())
 }
 
 /// Inline replacements, with `path:` entries replaced by the replacements their file holds.
-fn load_replacements(
+pub(super) fn load_replacements(
     list: &[ReplacementEntry],
     loader: &Loader,
     kfile: &str,
@@ -990,7 +1213,7 @@ fn load_replacements(
 }
 
 /// Parses strategic-merge patch text into its non-empty documents.
-fn parse_patch_docs(text: &str, file: &Arc<str>) -> Result<Vec<Value>> {
+pub(super) fn parse_patch_docs(text: &str, file: &Arc<str>) -> Result<Vec<Value>> {
     let docs = yaml::parse_documents(text).map_err(|e| Error::yaml(file.to_string(), e))?;
     Ok(docs
         .into_iter()
@@ -1020,7 +1243,7 @@ fn patch_id(d: &Value, field: &str) -> Result<ResId> {
 }
 
 /// A strategic-merge patch without a target applies to the one resource whose any-id matches.
-fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Result<()> {
+pub(super) fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Result<()> {
     let id = patch_id(d, field)?;
     let found: Vec<usize> = res
         .iter()
@@ -1091,7 +1314,12 @@ fn restore_identity(r: &mut Resource, name: &str, ns: &str, kind: Option<&str>) 
 }
 
 /// One `patches` (or `patchesJson6902`) entry: strategic merge or JSON6902, with or without target.
-fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str) -> Result<()> {
+pub(super) fn apply_patch(
+    res: &mut Vec<Resource>,
+    p: &Patch,
+    loader: &Loader,
+    field: &str,
+) -> Result<()> {
     let (text, file): (String, Arc<str>) = match (&p.path, &p.patch) {
         (Some(path), None) => (
             loader.read_text(path).map_err(|e| e.context(field))?,

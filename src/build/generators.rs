@@ -100,6 +100,18 @@ pub fn generate(
             let mut binary = Map::new();
             for (k, v) in pairs {
                 match String::from_utf8(v) {
+                    Ok(s) if s.contains('\n') && s.starts_with('\t') => {
+                        // kustomize writes a multi-line value as a literal block and reads it
+                        // back; a first line starting with a tab cannot be read, so kubectl fails.
+                        return Err(Error::invalid(
+                            "data",
+                            format!(
+                                "value of key '{k}' is multi-line and starts with a tab: \
+                                 kustomize cannot encode it (yaml: found a tab character \
+                                 where an indentation space is expected)"
+                            ),
+                        ));
+                    }
                     Ok(s) => data.insert(k, Value::Str(s)),
                     Err(e) => binary.insert(k, Value::Str(encode_base64(e.as_bytes()))),
                 };

@@ -18,6 +18,7 @@ pub mod jsonpatch;
 pub mod kustomization;
 pub mod loader;
 pub mod nameref;
+pub mod plugins;
 pub mod replacements;
 pub mod resource;
 pub mod schema;

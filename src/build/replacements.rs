@@ -168,8 +168,10 @@ fn split_field_path(path: &str) -> Vec<PSeg> {
         }
         i += 1;
     }
+    // kyaml skips empty segments: `.metadata.name` (kubebuilder's spelling) is `metadata.name`.
     joined
         .into_iter()
+        .filter(|p| !p.is_empty())
         .map(|p| {
             if let Some(inner) = p.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
                 match inner.split_once('=') {

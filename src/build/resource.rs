@@ -204,6 +204,107 @@ pub struct Resource {
     /// Names of the `vars:` bound to this object by the kustomization that declared them
     /// (`replacements::bind_vars`); their values are read from it at the root.
     pub var_refs: Vec<String>,
+    /// Where the object came from (kustomize's `config.kubernetes.io/origin`); tracked only when
+    /// the root kustomization asks for origin or transformer annotations.
+    pub origin: Option<Arc<Origin>>,
+    /// The transformers that ran over the object, in order
+    /// (`alpha.config.kubernetes.io/transformations`); tracked like `origin`.
+    pub transformations: Vec<Arc<Origin>>,
+}
+
+/// kustomize's `resource.Origin`: a file path (relative to the built directory), or the
+/// generator/transformer config that made or changed an object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Origin {
+    pub path: String,
+    pub configured_in: String,
+    /// `apiVersion`, `kind`, `name`, `namespace` of the config (empty = omitted).
+    pub configured_by: [String; 4],
+}
+
+impl Origin {
+    /// A builtin plugin configured by a kustomization field.
+    pub fn builtin(configured_in: String, kind: &str) -> Origin {
+        Origin {
+            path: String::new(),
+            configured_in,
+            configured_by: [
+                "builtin".to_string(),
+                kind.to_string(),
+                String::new(),
+                String::new(),
+            ],
+        }
+    }
+
+    /// The YAML kustomize writes for this origin (struct field order, empty fields omitted),
+    /// each line prefixed by `first` (first line) or `rest`.
+    pub fn to_yaml(&self, first: &str, rest: &str) -> String {
+        let scalar = |s: &str| {
+            let text = crate::yaml::to_yaml(&crate::yaml::Value::str(s));
+            text.trim_end_matches('\n').to_string()
+        };
+        let mut lines = Vec::new();
+        if !self.path.is_empty() {
+            lines.push(format!("path: {}", scalar(&self.path)));
+        }
+        if !self.configured_in.is_empty() {
+            lines.push(format!("configuredIn: {}", scalar(&self.configured_in)));
+        }
+        if self.configured_by.iter().any(|f| !f.is_empty()) {
+            lines.push("configuredBy:".to_string());
+            for (key, v) in ["apiVersion", "kind", "name", "namespace"]
+                .iter()
+                .zip(&self.configured_by)
+            {
+                if !v.is_empty() {
+                    lines.push(format!("  {key}: {}", scalar(v)));
+                }
+            }
+        }
+        let mut out = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            out.push_str(if i == 0 { first } else { rest });
+            out.push_str(l);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Go's `filepath.Join`: the parts joined by `/`, then cleaned (`.` and `x/..` removed).
+pub fn join_clean(base: &str, rel: &str) -> String {
+    let joined = if base.is_empty() {
+        rel.to_string()
+    } else if rel.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}/{rel}")
+    };
+    if joined.is_empty() {
+        return String::new();
+    }
+    let absolute = joined.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&l) if l != ".." => {
+                    parts.pop();
+                }
+                _ if absolute => {}
+                _ => parts.push(".."),
+            },
+            p => parts.push(p),
+        }
+    }
+    let body = parts.join("/");
+    match (absolute, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".to_string(),
+        (false, false) => body,
+    }
 }
 
 impl Resource {
@@ -218,6 +319,8 @@ impl Resource {
             needs_hash: false,
             behavior: Behavior::Create,
             var_refs: Vec::new(),
+            origin: None,
+            transformations: Vec::new(),
         }
     }
 
@@ -318,3 +421,32 @@ impl Resource {
 
 /// The accumulated resources, in FIFO order.
 pub type ResMap = Vec<Resource>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_clean_follows_go_filepath_join() {
+        assert_eq!(join_clean("", "a.yaml"), "a.yaml");
+        assert_eq!(join_clean("", "./a.yaml"), "a.yaml");
+        assert_eq!(join_clean("../base", "x.yaml"), "../base/x.yaml");
+        assert_eq!(join_clean("../base", "../other/x.yaml"), "../other/x.yaml");
+        assert_eq!(join_clean("..", "../x"), "../../x");
+        assert_eq!(join_clean("a", ".."), ".");
+    }
+
+    #[test]
+    fn origin_yaml_keeps_kustomize_field_order_and_omits_empty_fields() {
+        let o = Origin::builtin("../base/kustomization.yaml".into(), "ConfigMapGenerator");
+        assert_eq!(
+            o.to_yaml("- ", "  "),
+            "- configuredIn: ../base/kustomization.yaml\n  configuredBy:\n    apiVersion: builtin\n    kind: ConfigMapGenerator\n"
+        );
+        let p = Origin {
+            path: "service.yaml".into(),
+            ..Origin::default()
+        };
+        assert_eq!(p.to_yaml("", ""), "path: service.yaml\n");
+    }
+}

@@ -50,6 +50,8 @@ pub struct TransformerConfig {
     pub namespace: Vec<FieldSpec>,
     pub common_labels: Vec<FieldSpec>,
     pub template_labels: Vec<FieldSpec>,
+    /// Extra field specs for every `labels:` entry (a `configurations:` file's `labels` key).
+    pub labels: Vec<FieldSpec>,
     pub common_annotations: Vec<FieldSpec>,
     pub name_reference: Vec<NameBackRef>,
     pub var_reference: Vec<FieldSpec>,
@@ -75,6 +77,8 @@ struct ConfigFile {
     common_labels: Vec<RawSpec>,
     #[serde(default)]
     template_labels: Vec<RawSpec>,
+    #[serde(default)]
+    labels: Vec<RawSpec>,
     #[serde(default)]
     common_annotations: Vec<RawSpec>,
     #[serde(default)]
@@ -185,6 +189,7 @@ struct Lists {
     namespace: Vec<FieldSpec>,
     common_labels: Vec<FieldSpec>,
     template_labels: Vec<FieldSpec>,
+    labels: Vec<FieldSpec>,
     common_annotations: Vec<FieldSpec>,
     name_reference: Vec<NameBackRef>,
     var_reference: Vec<FieldSpec>,
@@ -201,6 +206,7 @@ impl Lists {
             &mut self.namespace,
             &mut self.common_labels,
             &mut self.template_labels,
+            &mut self.labels,
             &mut self.common_annotations,
             &mut self.var_reference,
             &mut self.images,
@@ -225,6 +231,7 @@ impl Lists {
         merge_all(&mut m.namespace, &other.namespace)?;
         merge_all(&mut m.common_labels, &other.common_labels)?;
         merge_all(&mut m.template_labels, &other.template_labels)?;
+        merge_all(&mut m.labels, &other.labels)?;
         merge_all(&mut m.common_annotations, &other.common_annotations)?;
         for x in &other.name_reference {
             match m
@@ -254,6 +261,7 @@ impl Lists {
             namespace: specs(&file.namespace),
             common_labels: specs(&file.common_labels),
             template_labels: specs(&file.template_labels),
+            labels: specs(&file.labels),
             common_annotations: specs(&file.common_annotations),
             name_reference: file
                 .name_reference
@@ -317,6 +325,7 @@ impl TransformerConfig {
             namespace: self.namespace.clone(),
             common_labels: self.common_labels.clone(),
             template_labels: self.template_labels.clone(),
+            labels: self.labels.clone(),
             common_annotations: self.common_annotations.clone(),
             name_reference: self.name_reference.clone(),
             var_reference: self.var_reference.clone(),
@@ -340,6 +349,7 @@ impl TransformerConfig {
         self.namespace = eff.namespace;
         self.common_labels = eff.common_labels;
         self.template_labels = eff.template_labels;
+        self.labels = eff.labels;
         self.common_annotations = eff.common_annotations;
         self.name_reference = eff.name_reference;
         self.var_reference = eff.var_reference;
@@ -984,6 +994,7 @@ static DEFAULTS: LazyLock<Lists> = LazyLock::new(|| {
         namespace: rows(NAMESPACE),
         common_labels,
         template_labels: rows(TEMPLATE_LABELS),
+        labels: Vec::new(),
         common_annotations: rows(COMMON_ANNOTATIONS),
         name_reference: builtin_name_reference(),
         var_reference: builtin_var_reference(),
@@ -1218,10 +1229,37 @@ pub fn labels(
     fields: &[RawSpec],
     cfg: &TransformerConfig,
 ) -> Result<()> {
-    let fields = specs(fields);
+    let specs = label_specs(
+        include_selectors,
+        include_templates,
+        fields,
+        &cfg.labels,
+        cfg,
+    )?;
     if pairs.is_empty() {
         return Ok(());
     }
+    set_pairs(res, pairs, &specs)
+}
+
+/// `commonLabels`: labels, selectors and templates; a `configurations:` file's `labels` field
+/// specs do not apply (they are for `labels:` entries).
+pub fn common_labels(res: &mut [Resource], pairs: &Pairs, cfg: &TransformerConfig) -> Result<()> {
+    let specs = label_specs(true, true, &[], &[], cfg)?;
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    set_pairs(res, pairs, &specs)
+}
+
+fn label_specs(
+    include_selectors: bool,
+    include_templates: bool,
+    fields: &[RawSpec],
+    config_labels: &[FieldSpec],
+    cfg: &TransformerConfig,
+) -> Result<Vec<FieldSpec>> {
+    let fields = specs(fields);
     let mut specs: Vec<FieldSpec> = Vec::new();
     let merged = (|| {
         if include_selectors {
@@ -1235,10 +1273,11 @@ pub fn labels(
                 merge_all(&mut specs, &cfg.template_labels)?;
             }
         }
+        merge_all(&mut specs, config_labels)?;
         merge_all(&mut specs, &fields)
     })();
     merged.map_err(|m| Error::invalid("labels", m))?;
-    set_pairs(res, pairs, &specs)
+    Ok(specs)
 }
 
 /// `commonAnnotations`.

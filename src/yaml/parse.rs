@@ -11,8 +11,10 @@
 //! more-indented lines and kept trailing breaks, empty entries of flow collections become `""`,
 //! and quoted or `!!str` `<<` keys are dropped.
 //!
-//! Known differences: scalar map keys of any type become their source text (kustomize rejects
-//! non-string keys with a JSON error); `.inf`/`.nan` are kept as [`Value::Float`] although
+//! A plain mapping key that is not a string (`9000:`, `true:`, `~:`, a date) is an error, as
+//! kustomize's JSON conversion rejects it; other keys keep their source text.
+//!
+//! Known differences: `.inf`/`.nan` are kept as [`Value::Float`] although
 //! kustomize fails on them when printing ([`super::emit::find_non_finite`] finds them); raw
 //! U+2028/U+2029/U+0085 are not line breaks here (they are for go-yaml); yaml-rust2 stops flow
 //! nesting deeper than 255 levels and error messages and positions are yaml-rust2's.
@@ -259,6 +261,26 @@ fn control_error(line: usize, col: usize) -> Error {
     }
 }
 
+/// kustomize decodes objects into Go maps with string keys and fails (`json: unsupported type`)
+/// on a plain key that resolves to a number, bool, null or timestamp; so does this parser.
+fn check_string_key(text: &str, mark: &Marker) -> Result<()> {
+    let kind = match resolve_scalar(text.to_string(), TScalarStyle::Plain, None, mark)? {
+        Value::Str(_) if parse_timestamp(text).is_some() => "a timestamp",
+        Value::Str(_) => return Ok(()),
+        Value::Int(_) | Value::UInt(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Bool(_) => "a bool",
+        Value::Null => "null",
+        _ => return Ok(()),
+    };
+    Err(syntax(
+        mark,
+        format!(
+            "mapping key {text} is {kind}, not a string: kustomize cannot encode it (quote the key)"
+        ),
+    ))
+}
+
 fn syntax(mark: &Marker, message: impl Into<String>) -> Error {
     Error::Syntax {
         line: mark.line(),
@@ -319,6 +341,18 @@ impl Builder<'_> {
                 if style == TScalarStyle::DoubleQuoted {
                     check_value_chars(&text, &mark)?;
                 }
+                if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
+                    && text.trim_start_matches('\n').starts_with('\t')
+                {
+                    // go-yaml detects a block scalar's indentation from its first non-empty
+                    // line and refuses a tab there (yaml-rust2 takes it as content); with an
+                    // explicit indentation indicator kustomize still fails, when it writes the
+                    // block back without the indicator and reads it again.
+                    return Err(syntax(
+                        &mark,
+                        "found a tab character where an indentation space is expected",
+                    ));
+                }
                 if style == TScalarStyle::Folded && text.contains('\n') {
                     text = refold(&text);
                 }
@@ -331,6 +365,9 @@ impl Builder<'_> {
                     if anchor != 0 {
                         let value = resolve_scalar(text.clone(), style, tag.as_ref(), &mark)?;
                         self.anchors.insert(anchor, (value, 1));
+                    }
+                    if style == TScalarStyle::Plain && tag.is_none() && !is_merge_text {
+                        check_string_key(&text, &mark)?;
                     }
                     return self.begin_key(text, merge, is_merge_text && !merge, &mark);
                 }
@@ -1169,13 +1206,33 @@ mod tests {
     }
 
     #[test]
-    fn keeps_scalar_keys_as_their_source_text() {
-        let v = one("1: a\ntrue: b\n0x1F: c\n2021-01-01: d\n\"q\": e\n");
+    fn block_scalar_starting_with_a_tab_is_an_error_like_go_yaml() {
+        assert!(err("k: |\n  \tx\n").2.contains("found a tab character"));
+        assert!(err("k: >\n\n  \tx\n").2.contains("found a tab character"));
+        assert_eq!(
+            one("k: |\n  a\n  \tb\n").get("k"),
+            Some(&Value::str("a\n\tb\n"))
+        );
+        assert_eq!(one("k: \"\\tx\\n\"\n").get("k"), Some(&Value::str("\tx\n")));
+    }
+
+    #[test]
+    fn keeps_string_keys_as_their_source_text_and_rejects_other_plain_keys() {
+        let v = one("\"1\": a\nyes: b\n'0x1F': c\n!!str 2021-01-01: d\n\"q\": e\n");
         let keys: Vec<&str> = v
             .as_map()
             .map(|m| m.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        assert_eq!(keys, ["1", "true", "0x1F", "2021-01-01", "q"]);
+        assert_eq!(keys, ["1", "yes", "0x1F", "2021-01-01", "q"]);
+        for (text, kind) in [
+            ("9000: a\n", "integer"),
+            ("true: a\n", "bool"),
+            ("1.5: a\n", "float"),
+            ("~: a\n", "null"),
+            ("2021-01-01: a\n", "timestamp"),
+        ] {
+            assert!(err(text).2.contains(kind), "{text}");
+        }
         assert!(err("? [a]\n: 1\n").2.contains("invalid map key"));
         assert!(err("? {a: 1}\n: 1\n").2.contains("invalid map key"));
     }
