@@ -19,7 +19,7 @@
 use super::error::{Error, Result};
 use super::generators::{self, GenKind};
 use super::kustomization::{Kustomization, Patch, ReplacementEntry, SortOptions, Var};
-use super::loader::{display_path, Loader};
+use super::loader::{canonical_dir_in, display_path, Loader};
 use super::resource::{Behavior, ResId, Resource};
 use super::transformers::TransformerConfig;
 use super::{jsonpatch, nameref, replacements, selector, smp, sort, transformers};
@@ -27,7 +27,7 @@ use super::{BuildOptions, Reorder};
 use crate::yaml::{self, Value};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// File names kustomize recognises, in its order of preference.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -36,9 +36,6 @@ pub const KUSTOMIZATION_FILES: [&str; 3] =
 /// The label kustomize's `buildMetadata: [managedByLabel]` adds; kubectl's embedded kustomize
 /// reports its version as `(devel)`.
 const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
-
-/// kustomize's built-in transformer configuration, built once.
-static BUILTIN_CONFIG: LazyLock<TransformerConfig> = LazyLock::new(TransformerConfig::builtin);
 
 /// What one kustomization contributes to its parent.
 #[derive(Default)]
@@ -120,7 +117,7 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
     let own_cfg = acc.cfg.take();
-    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(TransformerConfig::builtin_ref());
     let mut res = acc.res;
 
     // Hash suffixes on generated objects, computed on their final content.
@@ -271,7 +268,9 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
         }
     }
     // One YAML parse on the happy path; the text is decoded again only to explain an error.
-    let direct = raw.clone().map(serde_yaml::from_value::<Kustomization>);
+    let direct = raw
+        .as_ref()
+        .map(<Kustomization as serde::Deserialize>::deserialize);
     let k: Kustomization = match direct {
         Some(Ok(k)) => k,
         _ => {
@@ -578,7 +577,8 @@ fn accumulate(
     }
     unsupported(&k, kfile)?;
     ctx.stack.push(dir.to_path_buf());
-    let loader = Loader::new(dir, kfile.to_string(), ctx.opts.load_restriction)?;
+    // Every caller passes a canonical directory (`canonical_dir` or `resolve_dir`).
+    let loader = Loader::for_canonical(dir, kfile.to_string(), ctx.opts.load_restriction);
 
     for (i, entry) in k.resources.iter().enumerate() {
         let field = format!("{kfile}: resources[{i}] '{entry}'");
@@ -678,8 +678,7 @@ fn resolve_dir(loader: &Loader, entry: &str, field: &str, ctx: &Ctx) -> Result<P
         ));
     }
     let path = loader.join(entry);
-    let c = path
-        .canonicalize()
+    let c = canonical_dir_in(&loader.root, entry)
         .map_err(|e| Error::invalid(field, format!("{}: {e}", display_path(&path))))?;
     if let Some(visited) = ctx.stack.iter().find(|v| v.starts_with(&c)) {
         return Err(Error::Cycle {
@@ -707,7 +706,17 @@ fn accumulate_resource(
         ));
     }
     let path = loader.join(entry);
-    if path.is_dir() {
+    // One `lstat` answers "a directory?", "exists?" and (for the loader) "a symlink?"; a
+    // symlink is followed with `stat`.
+    let (is_dir, exists, regular) = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(&path) {
+            Ok(t) => (t.is_dir(), true, false),
+            Err(_) => (false, false, false),
+        },
+        Ok(m) => (m.is_dir(), true, true),
+        Err(_) => (false, false, false),
+    };
+    if is_dir {
         let dir = resolve_dir(loader, entry, field, ctx)?;
         let (sub_k, sub_file) = load_kustomization(&dir)?;
         if sub_k.is_none() && !generated {
@@ -729,13 +738,18 @@ fn accumulate_resource(
         acc.vars.append(&mut sub.vars);
         return acc.append_all(sub.res, field);
     }
-    if !path.exists() {
+    if !exists {
         return Err(Error::invalid(
             field,
             format!("file '{}' does not exist", display_path(&path)),
         ));
     }
-    let text = loader.read_text(entry).map_err(|e| e.context(field))?;
+    let text = if regular {
+        loader.read_text_seen(entry)
+    } else {
+        loader.read_text(entry)
+    }
+    .map_err(|e| e.context(field))?;
     let shown: Arc<str> = Arc::from(display_path(&path));
     let resources = parse_resources(&text, &shown)?;
     acc.append_all(resources, field)
@@ -884,7 +898,7 @@ fn absorb(acc: &mut Acc, mut r: Resource) -> Result<()> {
 fn transform(k: &Kustomization, kfile: &str, loader: &Loader, acc: &mut Acc) -> Result<()> {
     acc.ids = None;
     let own_cfg = acc.cfg.take();
-    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(TransformerConfig::builtin_ref());
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
         let field = format!("{kfile}: patchesStrategicMerge[{i}]");
         // An entry is a file path, or an inline patch when it holds a newline or a colon-space.
@@ -1107,11 +1121,15 @@ fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str)
         (None, None) => return Err(Error::invalid(field, "must specify one of patch and path")),
     };
     let trimmed = text.trim_start();
+    // The documents of a strategic-merge patch (parsed once: they also tell the patch's type).
+    let mut smp_docs = None;
     let is_json6902 = if trimmed.starts_with('[') {
         true
     } else {
         let docs = parse_patch_docs(&text, &file)?;
-        matches!(docs.first(), Some(Value::Seq(_)))
+        let seq = matches!(docs.first(), Some(Value::Seq(_)));
+        smp_docs = Some(docs);
+        seq
     };
     if is_json6902 {
         let Some(target) = &p.target else {
@@ -1131,7 +1149,10 @@ fn apply_patch(res: &mut Vec<Resource>, p: &Patch, loader: &Loader, field: &str)
         }
         return Ok(());
     }
-    let docs = parse_patch_docs(&text, &file)?;
+    let docs = match smp_docs {
+        Some(d) => d,
+        None => parse_patch_docs(&text, &file)?,
+    };
     let Some(target) = &p.target else {
         for d in &docs {
             apply_untargeted_smp(res, d, field)?;
