@@ -3,6 +3,9 @@
 //!
 //! Prints `► Kind/ns/name created|configured|drifted|deleted` and the diff for each changed
 //! object. Exit 0 when nothing would change, 1 when something would, 2 on error.
+//!
+//! `driftless diff ks NAME --path DIR` (Flux's `flux diff ks`) lives in `diff_ks.rs`; `ks` and
+//! `kustomization` as the first word select it.
 
 use super::apply::{build_objects, runtime};
 use crate::apply::{Action, Engine, Options, Owner};
@@ -10,12 +13,16 @@ use anyhow::{anyhow, Result};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct DiffArgs {
+    #[command(subcommand)]
+    pub what: Option<DiffWhat>,
     /// The kustomization (or plain manifest) directory.
-    pub dir: PathBuf,
+    #[arg(required = true)]
+    pub dir: Option<PathBuf>,
     /// Owner name, as given to `driftless apply --name`.
-    #[arg(long)]
-    pub name: String,
+    #[arg(long, required = true)]
+    pub name: Option<String>,
     /// Namespace of the inventory ConfigMap, as given to `driftless apply --namespace`.
     #[arg(long, short = 'n', default_value = "default")]
     pub namespace: String,
@@ -27,12 +34,22 @@ pub struct DiffArgs {
     pub kubeconfig: Option<PathBuf>,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum DiffWhat {
+    /// Diff a local directory against a Kustomization in the cluster (like `flux diff ks`).
+    #[command(visible_alias = "kustomization")]
+    Ks(super::diff_ks::DiffKsArgs),
+}
+
 /// Exit code when something would change.
-const CHANGES: i32 = 1;
+pub(crate) const CHANGES: i32 = 1;
 /// Exit code on error.
-const FAILED: i32 = 2;
+pub(crate) const FAILED: i32 = 2;
 
 pub fn run(args: DiffArgs) -> i32 {
+    if let Some(DiffWhat::Ks(ks)) = args.what {
+        return super::diff_ks::run(ks);
+    }
     match diff(args) {
         Ok(code) => code,
         Err(e) => {
@@ -43,9 +60,14 @@ pub fn run(args: DiffArgs) -> i32 {
 }
 
 fn diff(args: DiffArgs) -> Result<i32> {
-    let objects = build_objects(&args.dir)?;
+    let (Some(dir), Some(name)) = (&args.dir, &args.name) else {
+        return Err(anyhow!(
+            "diff needs DIR and --name (or `diff ks NAME --path DIR`)"
+        ));
+    };
+    let objects = build_objects(dir)?;
     let mut opts = Options::new(Owner {
-        name: args.name.clone(),
+        name: name.clone(),
         namespace: args.namespace.clone(),
     });
     opts.dry_run = true;

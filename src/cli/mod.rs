@@ -6,9 +6,17 @@ pub mod apply;
 pub mod bootstrap;
 pub mod build;
 pub mod diff;
+pub mod diff_ks;
+pub mod events;
 pub mod get;
 pub mod install;
+pub mod output;
+pub mod reconcile;
 pub mod sandbox;
+pub mod stats;
+pub mod suspend;
+pub mod trace;
+pub mod tree;
 
 use clap::{Parser, Subcommand};
 
@@ -37,8 +45,22 @@ pub enum Command {
     Bootstrap(bootstrap::BootstrapArgs),
     /// API server, install, bootstrap and agent in one process, on a local checkout.
     Sandbox(sandbox::SandboxArgs),
-    /// Show Kustomizations or sources (Flux's columns).
+    /// Show Kustomizations, sources, alerts, providers, receivers (Flux's columns).
     Get(get::GetArgs),
+    /// Show the Events of Flux objects (`--for Kind/name` adds its source's).
+    Events(events::EventsArgs),
+    /// Show a Kustomization's inventory as a tree.
+    Tree(tree::TreeArgs),
+    /// Show which Kustomization and source manage an object.
+    Trace(trace::TraceArgs),
+    /// Count reconcilers per Flux kind: running, failing, suspended, storage.
+    Stats(stats::StatsArgs),
+    /// Ask for a reconcile now and wait for it (like `flux reconcile`).
+    Reconcile(reconcile::ReconcileArgs),
+    /// Stop reconciling a Kustomization or source (like `flux suspend`).
+    Suspend(suspend::SuspendArgs),
+    /// Reconcile a suspended Kustomization or source again and wait (like `flux resume`).
+    Resume(suspend::SuspendArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -54,6 +76,13 @@ pub fn main() -> i32 {
         Command::Bootstrap(args) => bootstrap::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Get(args) => get::run(args),
+        Command::Events(args) => events::run(args),
+        Command::Tree(args) => tree::run(args),
+        Command::Trace(args) => trace::run(args),
+        Command::Stats(args) => stats::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
+        Command::Suspend(args) => suspend::run_suspend(args),
+        Command::Resume(args) => suspend::run_resume(args),
     };
     match result {
         Ok(code) => code,

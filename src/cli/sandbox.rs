@@ -5,6 +5,7 @@
 //!  embedded API server ──► install (CRDs, agent namespace) ──► bootstrap (flux-system,
 //!  url file://<repo>, path ./clusters/<cluster>) ──► agent (controller, metrics)
 //!  notify on <repo>/.git refs ──► GitRepository reconcile now ──► new revision applied
+//!    (--no-watch: only the 1m interval or a Receiver webhook fetches, as in a cluster)
 //!  kubeconfig ──► <repo>/.driftless/sandbox.kubeconfig (kubectl / driftless get work)
 //! ```
 //!
@@ -55,6 +56,10 @@ pub struct SandboxArgs {
     /// Log every reconcile (default: warnings only, so the table stays readable).
     #[arg(long, short)]
     pub verbose: bool,
+    /// Do not watch the checkout for commits: new revisions are fetched on the GitRepository
+    /// interval or when a Receiver webhook asks, as in a real cluster.
+    #[arg(long = "no-watch", action = clap::ArgAction::SetFalse)]
+    pub watch_repo: bool,
     /// Safety-net retry while a dependency is not Ready (dependents are queued the moment it
     /// is); tests raise it to prove that.
     #[arg(skip = Duration::from_secs(5))]
@@ -74,6 +79,7 @@ impl SandboxArgs {
             exit_when_ready: false,
             timeout: Duration::from_secs(300),
             verbose: false,
+            watch_repo: true,
             requeue_dependency: Duration::from_secs(5),
         }
     }
@@ -260,7 +266,11 @@ impl Sandbox {
             },
         )
         .await?;
-        let watcher = watch_refs(&repo, ctx.clone());
+        let watcher = if args.watch_repo {
+            watch_refs(&repo, ctx.clone())
+        } else {
+            None
+        };
         Ok(Sandbox {
             server,
             ctx,
@@ -426,7 +436,11 @@ pub fn run(args: SandboxArgs) -> Result<i32> {
                 if args.exit_when_ready {
                     return Ok(0);
                 }
-                println!("watching {} for commits (Ctrl-C to stop)", sb.repo.display());
+                if args.watch_repo {
+                    println!("watching {} for commits (Ctrl-C to stop)", sb.repo.display());
+                } else {
+                    println!("waiting for Receiver webhooks or the 1m interval (Ctrl-C to stop)");
+                }
             }
             if !sb.all_ready() {
                 announced = false;

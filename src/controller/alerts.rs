@@ -31,10 +31,14 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Starts the dispatcher (inside a tokio runtime) and the refresh loop.
-    pub fn start(client: kube::Client) -> notification::Result<Arc<Notifier>> {
+    /// Starts the dispatcher (inside a tokio runtime, recording into `metrics`) and the
+    /// refresh loop.
+    pub fn start(
+        client: kube::Client,
+        metrics: Option<notification::DispatchMetrics>,
+    ) -> notification::Result<Arc<Notifier>> {
         let n = Arc::new(Notifier {
-            dispatcher: Dispatcher::start(DispatchOptions::default())?,
+            dispatcher: Dispatcher::start_with_metrics(DispatchOptions::default(), metrics)?,
             routes: RwLock::new(Vec::new()),
         });
         let weak = Arc::downgrade(&n);
@@ -140,6 +144,16 @@ async fn load_routes(client: &kube::Client) -> Result<(Vec<Route>, Vec<String>),
                 secrets_seen.extend(secrets.values().cloned());
             }
         }
+        // certSecretRef: `ca.crt` is trusted for the provider's TLS (public, not redacted).
+        let mut ca_cert = None;
+        if let Some(r) = &p.spec.cert_secret_ref {
+            if let Ok(Some(s)) = Api::<Secret>::namespaced(client.clone(), &ns)
+                .get_opt(&r.name)
+                .await
+            {
+                ca_cert = secret_data(&s).remove("ca.crt");
+            }
+        }
         let spec = ProviderSpec {
             namespace: &ns,
             name: &name,
@@ -153,6 +167,7 @@ async fn load_routes(client: &kube::Client) -> Result<(Vec<Route>, Vec<String>),
                 .as_deref()
                 .and_then(crate::api::parse_duration),
             secrets,
+            ca_cert,
         };
         match ProviderConfig::from_spec(spec) {
             Ok(c) => {
@@ -229,7 +244,10 @@ impl Context {
 
     /// Turns notifications on (the agent and the sandbox do; unit tests need not).
     pub fn enable_notifications(&self) -> notification::Result<()> {
-        let n = Notifier::start(self.client.clone())?;
+        let n = Notifier::start(
+            self.client.clone(),
+            Some(self.metrics.notifications.clone()),
+        )?;
         let _ = self.notifier.set(n);
         Ok(())
     }

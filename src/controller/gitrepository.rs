@@ -292,6 +292,10 @@ async fn fail(ctx: &Context, key: &Key, repo: &GitRepository, why: &str, message
     let old = repo.status.clone().unwrap_or_default();
     let unchanged = condition::find(&old.conditions, READY)
         .is_some_and(|c| c.status == ConditionStatus::False && c.message == message);
+    // A requested reconcile is handled even when it fails (`flux reconcile source git` waits
+    // for this).
+    let requested = super::requested_at(repo.meta()).map(str::to_string);
+    let handled = requested.is_none() || old.last_handled_reconcile_at == requested;
     if !unchanged {
         events::record(
             &ctx.client,
@@ -322,6 +326,9 @@ async fn fail(ctx: &Context, key: &Key, repo: &GitRepository, why: &str, message
     let now = condition::now_rfc3339();
     let mut status = old;
     status.observed_generation = repo.meta().generation;
+    if requested.is_some() {
+        status.last_handled_reconcile_at = requested;
+    }
     let g = repo.meta().generation;
     condition::set(
         &mut status.conditions,
@@ -341,7 +348,7 @@ async fn fail(ctx: &Context, key: &Key, repo: &GitRepository, why: &str, message
         g,
         &now,
     );
-    if unchanged {
+    if unchanged && handled {
         record_info(ctx, repo, false);
         return;
     }

@@ -291,7 +291,7 @@ async fn build_stage(
     ks: &Kustomization,
     root: &Path,
 ) -> Result<Vec<Value>, StageError> {
-    let vars = substitution_vars(ctx, ks).await?;
+    let vars = substitution_vars(&ctx.client, ks).await?;
     let root = root.to_path_buf();
     let spec = ks.spec.clone();
     let scratch = ctx.config.cache_dir.join("overlays").join(format!(
@@ -389,8 +389,9 @@ fn overlay(dir: &Path, spec: &KustomizationSpec) -> Result<Value, String> {
     Ok(Value::Object(k))
 }
 
-/// The blocking part of the build stage.
-fn build_objects(
+/// The blocking part of the build stage: `spec.path` below `root`, with the spec's overlays
+/// (written to `scratch` when needed) and postBuild `vars`. `driftless diff ks` calls it too.
+pub fn build_objects(
     root: &Path,
     spec: &KustomizationSpec,
     vars: &IndexMap<String, String>,
@@ -437,8 +438,9 @@ fn build_objects(
 }
 
 /// postBuild variables: `substituteFrom` in order (later wins), then inline `substitute`.
-async fn substitution_vars(
-    ctx: &Context,
+/// `driftless diff ks` calls it too.
+pub async fn substitution_vars(
+    client: &kube::Client,
     ks: &Kustomization,
 ) -> Result<IndexMap<String, String>, StageError> {
     let mut vars = IndexMap::new();
@@ -467,7 +469,7 @@ async fn substitution_vars(
         };
         match src.kind.as_str() {
             "ConfigMap" => {
-                let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), ns);
+                let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
                 match api.get_opt(&src.name).await.map_err(err)? {
                     Some(cm) => {
                         for (k, v) in cm.data.unwrap_or_default() {
@@ -479,7 +481,7 @@ async fn substitution_vars(
                 }
             }
             "Secret" => {
-                let api: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
+                let api: Api<Secret> = Api::namespaced(client.clone(), ns);
                 match api.get_opt(&src.name).await.map_err(err)? {
                     Some(s) => {
                         for (k, v) in s.data.unwrap_or_default() {

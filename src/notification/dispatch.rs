@@ -13,12 +13,21 @@
 //!                              redact ─► build payload ─► POST / SMTP (timeout)
 //!                              5xx, 408, 429, network error ─► backoff 2s, 4s, … ≤ 30s, retry
 //! ```
+//!
+//! With `DispatchMetrics` (the agent registers them on `/metrics`) every outcome is counted per
+//! provider, and every delivery attempt is timed:
+//!
+//! ```text
+//!  driftless_notifications_total{provider,type,result}   sent|failed|deduplicated|dropped
+//!  driftless_notification_delivery_duration_seconds{provider,type}   histogram, per attempt
+//! ```
 
 use super::alert::AlertConfig;
 use super::error::{Error, Result};
 use super::event::Event;
 use super::provider::{build_request, email_message, ProviderConfig, ProviderType, SmtpSecurity};
 use super::redact::Redactor;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,6 +96,68 @@ pub struct Stats {
     pub last_error: Option<String>,
 }
 
+/// Prometheus series the dispatcher records into. Created unregistered; the owner registers
+/// `collectors()` (the agent's `server::Metrics` does).
+#[derive(Clone)]
+pub struct DispatchMetrics {
+    /// `driftless_notifications_total{provider,type,result}`: `sent` (delivered), `failed`
+    /// (gave up after retries or a permanent error), `deduplicated` (same event within the
+    /// rate-limit interval), `dropped` (queue full).
+    pub total: IntCounterVec,
+    /// `driftless_notification_delivery_duration_seconds{provider,type}`: one observation per
+    /// delivery attempt (HTTP request or SMTP session), successful or not.
+    pub duration: HistogramVec,
+}
+
+/// Delivery-time buckets: 5 ms to the 30 s upper bound of a provider timeout.
+const DELIVERY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+impl DispatchMetrics {
+    pub fn new() -> DispatchMetrics {
+        DispatchMetrics {
+            total: IntCounterVec::new(
+                Opts::new(
+                    "driftless_notifications_total",
+                    "Notifications by provider and outcome (sent, failed, deduplicated, dropped).",
+                ),
+                &["provider", "type", "result"],
+            )
+            .expect("static metric definition"),
+            duration: HistogramVec::new(
+                HistogramOpts::new(
+                    "driftless_notification_delivery_duration_seconds",
+                    "Time one delivery attempt to a provider took.",
+                )
+                .buckets(DELIVERY_BUCKETS.to_vec()),
+                &["provider", "type"],
+            )
+            .expect("static metric definition"),
+        }
+    }
+
+    /// The collectors to register.
+    pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        vec![
+            Box::new(self.total.clone()),
+            Box::new(self.duration.clone()),
+        ]
+    }
+
+    fn count(&self, p: &ProviderConfig, result: &str) {
+        self.total
+            .with_label_values(&[p.name.as_str(), p.kind.as_str(), result])
+            .inc();
+    }
+}
+
+impl Default for DispatchMetrics {
+    fn default() -> Self {
+        DispatchMetrics::new()
+    }
+}
+
 struct Job {
     provider: Arc<ProviderConfig>,
     event: Event,
@@ -110,6 +181,15 @@ struct Inner {
     last_error: Mutex<Option<String>>,
     extra_secrets: RwLock<Redactor>,
     idle: Notify,
+    metrics: Option<DispatchMetrics>,
+}
+
+impl Inner {
+    fn count(&self, p: &ProviderConfig, result: &str) {
+        if let Some(m) = &self.metrics {
+            m.count(p, result);
+        }
+    }
 }
 
 /// Handle to the delivery task; cheap to clone.
@@ -121,6 +201,14 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// Starts the worker on the current tokio runtime (an error outside one).
     pub fn start(opts: DispatchOptions) -> Result<Dispatcher> {
+        Dispatcher::start_with_metrics(opts, None)
+    }
+
+    /// As `start`, recording every outcome and attempt into `metrics`.
+    pub fn start_with_metrics(
+        opts: DispatchOptions,
+        metrics: Option<DispatchMetrics>,
+    ) -> Result<Dispatcher> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::config("dispatcher", "must be started inside a tokio runtime"))?;
         let client = reqwest::Client::builder()
@@ -135,6 +223,7 @@ impl Dispatcher {
             last_error: Mutex::new(None),
             extra_secrets: RwLock::new(Redactor::default()),
             idle: Notify::new(),
+            metrics,
         });
         runtime.spawn(worker(Arc::downgrade(&inner), rx, client));
         Ok(Dispatcher { inner })
@@ -160,6 +249,7 @@ impl Dispatcher {
         let key = dedup_key(&provider, &event);
         if !self.first_in_interval(key) {
             c.duplicates.fetch_add(1, Ordering::Relaxed);
+            self.inner.count(&provider, "deduplicated");
             return Outcome::Duplicate;
         }
         if event.timestamp.is_empty() {
@@ -168,9 +258,10 @@ impl Dispatcher {
         c.queued.fetch_add(1, Ordering::Relaxed);
         match self.inner.tx.try_send(Job { provider, event }) {
             Ok(()) => Outcome::Queued,
-            Err(_) => {
+            Err(e) => {
                 c.queued.fetch_sub(1, Ordering::Relaxed);
                 c.dropped.fetch_add(1, Ordering::Relaxed);
+                self.inner.count(&e.into_inner().provider, "dropped");
                 // Not sent, so not a duplicate next time.
                 if let Ok(mut table) = self.inner.dedup.lock() {
                     table.remove(&key);
@@ -293,7 +384,8 @@ async fn worker(
             ));
             tx
         });
-        if lane.try_send(job).is_err() {
+        if let Err(e) = lane.try_send(job) {
+            strong.count(&e.into_inner().provider, "dropped");
             let c = &strong.counters;
             c.dropped.fetch_add(1, Ordering::Relaxed);
             c.queued.fetch_sub(1, Ordering::AcqRel);
@@ -318,7 +410,9 @@ async fn lane_worker(
         };
         let client = client.clone();
         tokio::spawn(async move {
+            let provider = job.provider.clone();
             let result = deliver_with_retries(&inner, &client, job).await;
+            inner.count(&provider, if result.is_ok() { "sent" } else { "failed" });
             let c = &inner.counters;
             match result {
                 Ok(()) => c.delivered.fetch_add(1, Ordering::AcqRel),
@@ -352,12 +446,19 @@ async fn deliver_with_retries(inner: &Inner, client: &reqwest::Client, job: Job)
     let mut attempt = 0;
     loop {
         inner.counters.attempts.fetch_add(1, Ordering::Relaxed);
-        let result = match tokio::time::timeout(
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(
             job.provider.timeout,
             deliver_once(client, &job.provider, &event),
         )
-        .await
-        {
+        .await;
+        if let Some(m) = &inner.metrics {
+            let p = &job.provider;
+            m.duration
+                .with_label_values(&[p.name.as_str(), p.kind.as_str()])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        let result = match outcome {
             Ok(r) => r,
             Err(_) => Err(Error::Delivery {
                 provider: job.provider.name.clone(),
@@ -406,6 +507,14 @@ async fn deliver_once(client: &reqwest::Client, p: &ProviderConfig, event: &Even
         return send_mail(p, event).await;
     }
     let req = build_request(p, event)?;
+    let custom;
+    let client = match &p.ca_cert {
+        Some(pem) => {
+            custom = client_trusting(p, pem)?;
+            &custom
+        }
+        None => client,
+    };
     let mut rb = client.post(&req.url).timeout(p.timeout);
     for (k, v) in &req.headers {
         rb = rb.header(k, v);
@@ -454,21 +563,68 @@ async fn deliver_once(client: &reqwest::Client, p: &ProviderConfig, event: &Even
     ))
 }
 
+/// An HTTP client that also trusts the provider's CA certificates (built per delivery: only
+/// providers with a `certSecretRef` pay for it).
+fn client_trusting(p: &ProviderConfig, pem: &str) -> Result<reqwest::Client> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .ok()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::config(&p.name, "certSecretRef: ca.crt holds no PEM certificate"))?;
+    certs
+        .into_iter()
+        .fold(reqwest::Client::builder(), |b, c| b.add_root_certificate(c))
+        .build()
+        .map_err(|e| Error::config(&p.name, format!("HTTP client: {e}")))
+}
+
+/// TLS settings for SMTP that trust the provider's CA certificates besides the public roots.
+fn smtp_tls(
+    p: &ProviderConfig,
+    host: &str,
+    pem: &str,
+) -> Result<lettre::transport::smtp::client::TlsParameters> {
+    use lettre::transport::smtp::client::{Certificate, TlsParameters};
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::config(
+            &p.name,
+            "certSecretRef: ca.crt holds no PEM certificate",
+        ));
+    }
+    let cert = Certificate::from_pem(pem.as_bytes())
+        .map_err(|e| Error::config(&p.name, format!("certSecretRef: ca.crt: {e}")))?;
+    TlsParameters::builder(host.to_string())
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))
+}
+
 async fn send_mail(p: &ProviderConfig, event: &Event) -> Result<()> {
     use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::Tls;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
     let smtp = p
         .smtp
         .as_ref()
         .ok_or_else(|| Error::config(&p.name, "smtp settings missing"))?;
     let message = email_message(p, event)?;
-    let builder = match smtp.security {
-        SmtpSecurity::Plain => {
+    let builder = match (smtp.security, &p.ca_cert) {
+        (SmtpSecurity::Plain, _) => {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
         }
-        SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-            .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+        // With a private CA: the same modes, with that CA trusted too.
+        (SmtpSecurity::StartTls, Some(pem)) => {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
+                .tls(Tls::Required(smtp_tls(p, &smtp.host, pem)?))
+        }
+        (SmtpSecurity::Tls, Some(pem)) => {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
+                .tls(Tls::Wrapper(smtp_tls(p, &smtp.host, pem)?))
+        }
+        (SmtpSecurity::StartTls, None) => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+                .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))?
+        }
+        (SmtpSecurity::Tls, None) => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
             .map_err(|e| Error::config(&p.name, format!("smtp: {e}")))?,
     };
     let mut builder = builder.port(smtp.port).timeout(Some(p.timeout));
@@ -529,6 +685,42 @@ mod tests {
         assert_eq!(d.send(p.clone(), rev2), Outcome::Queued);
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(d.send(p, event("boom")), Outcome::Queued);
+    }
+
+    #[tokio::test]
+    async fn metrics_count_failures_and_duplicates_per_provider_and_time_each_attempt() {
+        let m = DispatchMetrics::new();
+        let d = Dispatcher::start_with_metrics(
+            DispatchOptions {
+                retries: 1,
+                backoff_min: Duration::from_millis(1),
+                backoff_max: Duration::from_millis(1),
+                ..Default::default()
+            },
+            Some(m.clone()),
+        )
+        .unwrap();
+        // Nothing listens on port 9: both attempts fail, then the delivery gives up.
+        let mut p = ProviderConfig::new("ns/dead", ProviderType::Generic, "http://127.0.0.1:9/");
+        p.timeout = Duration::from_millis(500);
+        let p = Arc::new(p);
+        assert_eq!(d.send(p.clone(), event("boom")), Outcome::Queued);
+        assert_eq!(d.send(p.clone(), event("boom")), Outcome::Duplicate);
+        assert!(d.wait_idle(Duration::from_secs(5)).await);
+        let count = |result: &str| {
+            m.total
+                .with_label_values(&["ns/dead", "generic", result])
+                .get()
+        };
+        assert_eq!(
+            (count("sent"), count("failed"), count("deduplicated")),
+            (0, 1, 1)
+        );
+        let attempts = m
+            .duration
+            .with_label_values(&["ns/dead", "generic"])
+            .get_sample_count();
+        assert_eq!(attempts, 2, "the first attempt and one retry are timed");
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub mod provider;
 pub mod redact;
 
 pub use alert::{compile_patterns, AlertConfig, EventSource};
-pub use dispatch::{DispatchOptions, Dispatcher, Outcome, Route, Stats};
+pub use dispatch::{DispatchMetrics, DispatchOptions, Dispatcher, Outcome, Route, Stats};
 pub use error::{Error, Result};
 pub use event::{Changes, Event, Failure, InvolvedObject, Severity};
 pub use provider::{ProviderConfig, ProviderSpec, ProviderType, SmtpConfig, SmtpSecurity};

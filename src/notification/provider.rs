@@ -158,6 +158,9 @@ pub struct ProviderConfig {
     pub smtp: Option<SmtpConfig>,
     /// Per-attempt timeout.
     pub timeout: Duration,
+    /// PEM CA certificates trusted for this provider's TLS (HTTPS and SMTP) on top of the
+    /// public roots: the `ca.crt` key of the Provider's `certSecretRef` Secret, as in Flux.
+    pub ca_cert: Option<String>,
 }
 
 impl ProviderConfig {
@@ -172,6 +175,7 @@ impl ProviderConfig {
             secrets: BTreeMap::new(),
             smtp: None,
             timeout: DEFAULT_TIMEOUT,
+            ca_cert: None,
         }
     }
 
@@ -204,6 +208,8 @@ pub struct ProviderSpec<'a> {
     pub timeout: Option<Duration>,
     /// The Secret's data, decoded.
     pub secrets: BTreeMap<String, String>,
+    /// `ca.crt` of the `certSecretRef` Secret (PEM).
+    pub ca_cert: Option<String>,
 }
 
 impl ProviderConfig {
@@ -225,6 +231,7 @@ impl ProviderConfig {
         p.channel = spec.channel.unwrap_or_default().to_string();
         p.username = spec.username.unwrap_or_default().to_string();
         p.secrets = spec.secrets;
+        p.ca_cert = spec.ca_cert.filter(|c| !c.trim().is_empty());
         if let Some(t) = spec.timeout.filter(|t| !t.is_zero()) {
             p.timeout = t;
         }

@@ -300,11 +300,29 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 pub const REQUESTED_AT_ANNOTATION: &str = "reconcile.fluxcd.io/requestedAt";
 
 /// The JSON merge patch that requests a reconcile now: `metadata.annotations
-/// ["reconcile.fluxcd.io/requestedAt"] = <RFC 3339 now>`.
+/// ["reconcile.fluxcd.io/requestedAt"] = <RFC 3339 now, nanoseconds>`. Sub-second precision
+/// (Flux writes `RFC3339Nano` too) matters: two pushes within one second must still change
+/// the value, or the second patch is a no-op and its commit waits for the interval.
 pub fn requested_at_patch() -> serde_json::Value {
     serde_json::json!({"metadata": {"annotations": {
-        REQUESTED_AT_ANNOTATION: crate::apiserver::time::now_rfc3339()
+        REQUESTED_AT_ANNOTATION: now_rfc3339_nano()
     }}})
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.fffffffffZ` with trailing zeros trimmed, as Go's `RFC3339Nano`.
+fn now_rfc3339_nano() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = crate::apiserver::time::format_rfc3339(now.as_secs() as i64);
+    let base = secs.strip_suffix('Z').unwrap_or(&secs);
+    let frac = format!("{:09}", now.subsec_nanos());
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{base}Z")
+    } else {
+        format!("{base}.{frac}Z")
+    }
 }
 
 /// What the router calls for every verified call.
@@ -566,6 +584,17 @@ mod tests {
             .unwrap();
         let secs = crate::apiserver::time::parse_rfc3339(at).unwrap();
         assert!((crate::apiserver::time::unix_now() - secs).abs() < 5);
+    }
+
+    #[test]
+    fn requested_at_changes_between_two_calls_within_a_second() {
+        let at =
+            || requested_at_patch()["metadata"]["annotations"][REQUESTED_AT_ANNOTATION].clone();
+        let first = at();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = at();
+        assert_ne!(first, second, "a second push must change the annotation");
+        assert!(second.as_str().unwrap().ends_with('Z'));
     }
 
     #[test]

@@ -6,8 +6,13 @@
 //!  driftless_objects_applied_total / _pruned_total / _drift_corrected_total
 //!  driftless_source_fetch_duration_seconds{name,namespace}     histogram
 //!  driftless_resource_info{kind,name,namespace,ready,suspended,revision}  gauge = 1
+//!  driftless_notifications_total{provider,type,result}   sent|failed|deduplicated|dropped
+//!  driftless_notification_delivery_duration_seconds{provider,type}   histogram, per attempt
 //! ```
+//!
+//! The notification series are recorded by the dispatcher (`notification::DispatchMetrics`).
 
+use crate::notification::DispatchMetrics;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -27,6 +32,8 @@ pub struct Metrics {
     pub pruned: IntCounter,
     pub drift_corrected: IntCounter,
     pub fetch_duration: HistogramVec,
+    /// Handed to the notification dispatcher, which records into it.
+    pub notifications: DispatchMetrics,
     resource_info: IntGaugeVec,
     /// The label values last set per object, so a change removes the old series.
     info_labels: Mutex<HashMap<(String, String, String), [String; 6]>>,
@@ -88,7 +95,8 @@ impl Metrics {
             ],
         )
         .expect("static metric definition");
-        for c in [
+        let notifications = DispatchMetrics::new();
+        let collectors = [
             Box::new(reconcile_duration.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(reconcile_total.clone()),
             Box::new(applied.clone()),
@@ -96,7 +104,8 @@ impl Metrics {
             Box::new(drift_corrected.clone()),
             Box::new(fetch_duration.clone()),
             Box::new(resource_info.clone()),
-        ] {
+        ];
+        for c in collectors.into_iter().chain(notifications.collectors()) {
             registry.register(c).expect("metric names are unique");
         }
         Metrics {
@@ -107,6 +116,7 @@ impl Metrics {
             pruned,
             drift_corrected,
             fetch_duration,
+            notifications,
             resource_info,
             info_labels: Mutex::new(HashMap::new()),
         }
