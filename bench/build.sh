@@ -8,19 +8,22 @@
 #   --reps N          repetitions of the big build; the median is reported (default 5)
 #   --small N         time only the first N small overlays (default: all, 3 per app)
 #   --out DIR         where to generate the monorepo (default target/bench-monorepo)
-#   --generator PATH  the generator script (default ../shared/gen_monorepo.py, relative to
-#                     the repository root; env GEN_MONOREPO also works)
+#   --generator PATH  the generator script (default: shared/gen_monorepo.py in the parent or
+#                     grandparent directory of the repository root; env GEN_MONOREPO also works)
 #   --no-build        use the existing target/release/driftless
 #
 # Measures (see docs/benchmarks.md):
 #   (a) big:   apps/overlays-development (every app of one cluster), median of --reps runs
 #   (b) small: every apps/*/overlays/* directory built one after another, total wall time
+# Every build is one process started directly by this shell from the monorepo directory (no
+# subshell per run), the same way for both tools.
 # Exit status: 0 when every output matched, 1 on any mismatch or failure, 2 on usage errors.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 apps=200; reps=5; small=""; out="$root/target/bench-monorepo"; build=1
 generator="${GEN_MONOREPO:-$root/../shared/gen_monorepo.py}"
+[ -n "${GEN_MONOREPO:-}" ] || [ -f "$generator" ] || generator="$root/../../shared/gen_monorepo.py"
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -30,7 +33,7 @@ while [ "$#" -gt 0 ]; do
     --out) out="$2"; shift 2 ;;
     --generator) generator="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/build.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -60,13 +63,16 @@ mismatches=0
 
 # ---- (a) one big build ---------------------------------------------------------------
 big="apps/overlays-development"
-objects="$(cd "$out" && kubectl kustomize "$big" | grep -c '^kind: ' || true)"
+# Both tools run from the monorepo root, entered once: a subshell per run would add the
+# shell's own fork to every measurement (about 1 ms, a visible share of a small build).
+cd "$out"
+objects="$(kubectl kustomize "$big" | grep -c '^kind: ' || true)"
 echo "== (a) big build: $big ($objects objects), $reps repetitions each" >&2
 : > "$results/big-kubectl.ns"; : > "$results/big-driftless.ns"
 for _ in $(seq "$reps"); do
-  t0="$(now)"; (cd "$out" && kubectl kustomize "$big" > "$results/big-kubectl.yaml" 2>/dev/null); t1="$(now)"
+  t0="$(now)"; kubectl kustomize "$big" > "$results/big-kubectl.yaml" 2>/dev/null; t1="$(now)"
   echo $((t1 - t0)) >> "$results/big-kubectl.ns"
-  t0="$(now)"; (cd "$out" && "$bin" build "$big" > "$results/big-driftless.yaml"); t1="$(now)"
+  t0="$(now)"; "$bin" build "$big" > "$results/big-driftless.yaml"; t1="$(now)"
   echo $((t1 - t0)) >> "$results/big-driftless.ns"
 done
 big_k="$(median < "$results/big-kubectl.ns")"; big_d="$(median < "$results/big-driftless.ns")"
@@ -77,19 +83,19 @@ if ! cmp -s "$results/big-kubectl.yaml" "$results/big-driftless.yaml"; then
 fi
 
 # ---- (b) every small overlay -------------------------------------------------------------
-mapfile -t overlays < <(cd "$out" && ls -d apps/*/overlays/* | LC_ALL=C sort)
+mapfile -t overlays < <(ls -d apps/*/overlays/* | LC_ALL=C sort)
 [ -n "$small" ] && overlays=("${overlays[@]:0:$small}")
 n="${#overlays[@]}"
 echo "== (b) small builds: $n overlays, each built once by each tool" >&2
 mkdir -p "$results/k" "$results/d"
 t0="$(now)"
 for i in "${!overlays[@]}"; do
-  (cd "$out" && kubectl kustomize "${overlays[$i]}" > "$results/k/$i.yaml" 2>/dev/null) || echo "kubectl failed on ${overlays[$i]}" >&2
+  kubectl kustomize "${overlays[$i]}" > "$results/k/$i.yaml" 2>/dev/null || echo "kubectl failed on ${overlays[$i]}" >&2
 done
 t1="$(now)"; small_k=$((t1 - t0))
 t0="$(now)"
 for i in "${!overlays[@]}"; do
-  (cd "$out" && "$bin" build "${overlays[$i]}" > "$results/d/$i.yaml") || echo "driftless failed on ${overlays[$i]}" >&2
+  "$bin" build "${overlays[$i]}" > "$results/d/$i.yaml" || echo "driftless failed on ${overlays[$i]}" >&2
 done
 t1="$(now)"; small_d=$((t1 - t0))
 for i in "${!overlays[@]}"; do

@@ -26,7 +26,7 @@
 use super::error::{Error, Result};
 use super::generators::{self, GenKind};
 use super::kustomization::{Kustomization, Patch, ReplacementEntry, SortOptions, Var};
-use super::loader::{display_path, Loader};
+use super::loader::{canonical_dir_in, display_path, Loader};
 use super::plugins::{self, Stage};
 use super::resource::{Behavior, Origin, ResId, Resource};
 use super::transformers::TransformerConfig;
@@ -35,7 +35,7 @@ use super::{BuildOptions, Reorder};
 use crate::yaml::{self, Value};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// File names kustomize recognises, in its order of preference.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -48,9 +48,6 @@ const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
 /// `buildMetadata` values that ask for kustomize's provenance annotations.
 const ORIGIN_ANNOTATIONS: &str = "originAnnotations";
 const TRANSFORMER_ANNOTATIONS: &str = "transformerAnnotations";
-
-/// kustomize's built-in transformer configuration, built once.
-static BUILTIN_CONFIG: LazyLock<TransformerConfig> = LazyLock::new(TransformerConfig::builtin);
 
 /// What one kustomization contributes to its parent.
 #[derive(Default)]
@@ -165,7 +162,7 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
     let mut acc = Acc::default();
     accumulate(&root, k, &kfile, &mut acc, &mut ctx, false)?;
     let own_cfg = acc.cfg.take();
-    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(TransformerConfig::builtin_ref());
     let mut res = acc.res;
 
     // Hash suffixes on generated objects, computed on their final content.
@@ -359,7 +356,9 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
         }
     }
     // One YAML parse on the happy path; the text is decoded again only to explain an error.
-    let direct = raw.clone().map(serde_yaml::from_value::<Kustomization>);
+    let direct = raw
+        .as_ref()
+        .map(<Kustomization as serde::Deserialize>::deserialize);
     let k: Kustomization = match direct {
         Some(Ok(k)) => k,
         _ => {
@@ -666,7 +665,8 @@ fn accumulate(
     }
     unsupported(&k, kfile)?;
     ctx.stack.push(dir.to_path_buf());
-    let loader = Loader::new(dir, kfile.to_string(), ctx.opts.load_restriction)?;
+    // Every caller passes a canonical directory (`canonical_dir` or `resolve_dir`).
+    let loader = Loader::for_canonical(dir, kfile.to_string(), ctx.opts.load_restriction);
 
     for (i, entry) in k.resources.iter().enumerate() {
         let field = format!("{kfile}: resources[{i}] '{entry}'");
@@ -848,8 +848,7 @@ fn resolve_dir(loader: &Loader, entry: &str, field: &str, ctx: &Ctx) -> Result<P
         ));
     }
     let path = loader.join(entry);
-    let c = path
-        .canonicalize()
+    let c = canonical_dir_in(&loader.root, entry)
         .map_err(|e| Error::invalid(field, format!("{}: {e}", display_path(&path))))?;
     if let Some(visited) = ctx.stack.iter().find(|v| v.starts_with(&c)) {
         return Err(Error::Cycle {
@@ -877,7 +876,17 @@ fn accumulate_resource(
         ));
     }
     let path = loader.join(entry);
-    if path.is_dir() {
+    // One `lstat` answers "a directory?", "exists?" and (for the loader) "a symlink?"; a
+    // symlink is followed with `stat`.
+    let (is_dir, exists, regular) = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => match std::fs::metadata(&path) {
+            Ok(t) => (t.is_dir(), true, false),
+            Err(_) => (false, false, false),
+        },
+        Ok(m) => (m.is_dir(), true, true),
+        Err(_) => (false, false, false),
+    };
+    if is_dir {
         let dir = resolve_dir(loader, entry, field, ctx)?;
         let (sub_k, sub_file) = load_kustomization(&dir)?;
         if sub_k.is_none() && !generated {
@@ -905,13 +914,18 @@ fn accumulate_resource(
         acc.vars.append(&mut sub.vars);
         return acc.append_all(sub.res, field);
     }
-    if !path.exists() {
+    if !exists {
         return Err(Error::invalid(
             field,
             format!("file '{}' does not exist", display_path(&path)),
         ));
     }
-    let text = loader.read_text(entry).map_err(|e| e.context(field))?;
+    let text = if regular {
+        loader.read_text_seen(entry)
+    } else {
+        loader.read_text(entry)
+    }
+    .map_err(|e| e.context(field))?;
     let shown: Arc<str> = Arc::from(display_path(&path));
     let mut resources = parse_resources(&text, &shown)?;
     if let Some(base) = &ctx.origin {
@@ -1085,7 +1099,7 @@ fn transform(
             .map(|ci| Arc::new(Origin::builtin(ci.clone(), kind)))
     };
     let own_cfg = acc.cfg.take();
-    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(&BUILTIN_CONFIG);
+    let cfg: &TransformerConfig = own_cfg.as_ref().unwrap_or(TransformerConfig::builtin_ref());
     for (i, p) in k.patches_strategic_merge.iter().enumerate() {
         let field = format!("{kfile}: patchesStrategicMerge[{i}]");
         // An entry is a file path, or an inline patch when it holds a newline or a colon-space.
@@ -1335,11 +1349,15 @@ pub(super) fn apply_patch(
         (None, None) => return Err(Error::invalid(field, "must specify one of patch and path")),
     };
     let trimmed = text.trim_start();
+    // The documents of a strategic-merge patch (parsed once: they also tell the patch's type).
+    let mut smp_docs = None;
     let is_json6902 = if trimmed.starts_with('[') {
         true
     } else {
         let docs = parse_patch_docs(&text, &file)?;
-        matches!(docs.first(), Some(Value::Seq(_)))
+        let seq = matches!(docs.first(), Some(Value::Seq(_)));
+        smp_docs = Some(docs);
+        seq
     };
     if is_json6902 {
         let Some(target) = &p.target else {
@@ -1359,7 +1377,10 @@ pub(super) fn apply_patch(
         }
         return Ok(());
     }
-    let docs = parse_patch_docs(&text, &file)?;
+    let docs = match smp_docs {
+        Some(d) => d,
+        None => parse_patch_docs(&text, &file)?,
+    };
     let Some(target) = &p.target else {
         for d in &docs {
             apply_untargeted_smp(res, d, field)?;

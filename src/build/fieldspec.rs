@@ -27,6 +27,21 @@ struct Seg {
     seq: bool,
 }
 
+impl Seg {
+    fn new(s: &str) -> Seg {
+        match s.strip_suffix("[]") {
+            Some(k) => Seg {
+                key: k.to_string(),
+                seq: true,
+            },
+            None => Seg {
+                key: s.to_string(),
+                seq: false,
+            },
+        }
+    }
+}
+
 /// What kind of node to create for a missing leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Leaf {
@@ -46,16 +61,12 @@ impl FieldSpec {
             kind: kind.to_string(),
             path: path.to_string(),
             create,
-            segs: split_path(path)
-                .into_iter()
-                .map(|s| match s.strip_suffix("[]") {
-                    Some(k) => Seg {
-                        key: k.to_string(),
-                        seq: true,
-                    },
-                    None => Seg { key: s, seq: false },
-                })
-                .collect(),
+            segs: if path.contains('\\') {
+                split_path(path).iter().map(|s| Seg::new(s)).collect()
+            } else {
+                // No escapes (every built-in spec): split in place.
+                path.split('/').map(Seg::new).collect()
+            },
         }
     }
 

@@ -367,7 +367,29 @@ impl Resource {
 
     /// True when `id` equals the current id or any previous id.
     pub fn matches_any_id(&self, id: &ResId) -> bool {
-        self.id().same_as(id) || self.prev_ids.iter().any(|p| p.same_as(id))
+        self.id_is(id) || self.prev_ids.iter().any(|p| p.same_as(id))
+    }
+
+    /// `self.id().same_as(id)` without building the id (this runs for every pair of objects
+    /// in several passes).
+    pub fn id_is(&self, id: &ResId) -> bool {
+        if self.name() != id.name || self.kind() != id.gvk.kind {
+            return false;
+        }
+        let api_version = self.api_version();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        if group != id.gvk.group || version != id.gvk.version {
+            return false;
+        }
+        // Same GVK: both cluster-scoped (namespaces ignored) or both namespaced.
+        fn effective(ns: &str) -> &str {
+            if ns.is_empty() {
+                "default"
+            } else {
+                ns
+            }
+        }
+        id.gvk.is_cluster_scoped() || effective(self.namespace()) == effective(&id.namespace)
     }
 
     /// Records the current id in the history (call before a rename or namespace change).

@@ -276,7 +276,7 @@ fn walk_dest(v: &mut Value, schema: Option<Schema>) -> Result<()> {
             }
         }
         Value::Seq(items) if is_merge_list(schema) => {
-            let keys: &[String] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
+            let keys: &[&str] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
             let items = std::mem::take(items);
             *v = Value::Seq(walk_list(
                 items,
@@ -378,7 +378,7 @@ fn merge_assoc_list(
     patch: Option<Value>,
     schema: Option<Schema>,
 ) -> Result<Option<Value>> {
-    let keys: &[String] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
+    let keys: &[&str] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
     let item_schema = schema.and_then(Schema::items);
     let dest_items = match dest {
         Some(Value::Seq(d)) => d,
@@ -414,7 +414,7 @@ fn normalize_assoc_list(mut items: Vec<Value>, schema: Option<Schema>) -> Result
     if take_list_directive(&mut items)? == Directive::Delete {
         return Ok(None);
     }
-    let keys: &[String] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
+    let keys: &[&str] = schema.and_then(Schema::merge_keys).unwrap_or(&[]);
     walk_list(items, None, keys, schema.and_then(Schema::items)).map(|l| Some(Value::Seq(l)))
 }
 
@@ -425,7 +425,7 @@ struct Lists<'a> {
     dest: Vec<usize>,
     /// `None`: the patch is the destination list itself (a list walked against itself).
     patch: Option<Vec<usize>>,
-    keys: &'a [String],
+    keys: &'a [&'static str],
     item_schema: Option<Schema>,
 }
 
@@ -433,7 +433,7 @@ struct Lists<'a> {
 fn walk_list(
     dest: Vec<Value>,
     patch: Option<Vec<Value>>,
-    keys: &[String],
+    keys: &'static [&'static str],
     item_schema: Option<Schema>,
 ) -> Result<Vec<Value>> {
     let mut arena = dest;
@@ -458,7 +458,7 @@ fn walk_list(
     Ok(l.into_values(items))
 }
 
-fn tuple_of(v: &Value, keys: &[String]) -> Vec<String> {
+fn tuple_of(v: &Value, keys: &[&str]) -> Vec<String> {
     keys.iter()
         .map(|k| v.get(k).map(node_text).unwrap_or_default())
         .collect()
@@ -507,15 +507,22 @@ fn keys_with_values(all: &[Vec<String>], n: usize) -> Vec<bool> {
 
 /// kyaml's `validateKeys`: the keys with a value somewhere (`valid`), and this tuple's values
 /// for them; every key when none has a value.
-fn validate_keys(valid: &[bool], values: &[String], keys: &[String]) -> (Vec<String>, Vec<String>) {
+fn validate_keys<K: AsRef<str>>(
+    valid: &[bool],
+    values: &[String],
+    keys: &[K],
+) -> (Vec<String>, Vec<String>) {
     if !valid.iter().any(|v| *v) {
-        return (keys.to_vec(), values.to_vec());
+        return (
+            keys.iter().map(|k| k.as_ref().to_string()).collect(),
+            values.to_vec(),
+        );
     }
     let vkeys = keys
         .iter()
         .zip(valid)
         .filter(|(_, v)| **v)
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| k.as_ref().to_string())
         .collect();
     let vvals = values
         .iter()

@@ -121,21 +121,39 @@ fn effectively_equal(existing: &FieldSpec, incoming: &FieldSpec) -> bool {
 /// Adds `x` unless an effectively equal entry exists; a differing `create` is an error
 /// (kustomize's `FsSlice.MergeOne`).
 fn merge_one(list: &mut Vec<FieldSpec>, x: &FieldSpec) -> Result<(), String> {
-    match list.iter().find(|s| effectively_equal(s, x)) {
-        Some(s) if s.create != x.create => Err(format!(
+    if let Some(s) = list.iter().find(|s| effectively_equal(s, x)) {
+        return conflict(s, x);
+    }
+    list.push(x.clone());
+    Ok(())
+}
+
+/// [`merge_one`] taking ownership (nothing is copied).
+fn merge_one_owned(list: &mut Vec<FieldSpec>, x: FieldSpec) -> Result<(), String> {
+    if let Some(s) = list.iter().find(|s| effectively_equal(s, &x)) {
+        return conflict(s, &x);
+    }
+    list.push(x);
+    Ok(())
+}
+
+/// An effectively equal entry is already there: fine unless `create` differs.
+fn conflict(existing: &FieldSpec, x: &FieldSpec) -> Result<(), String> {
+    if existing.create != x.create {
+        return Err(format!(
             "conflicting fieldspecs for path '{}' (kind '{}')",
             x.path, x.kind
-        )),
-        Some(_) => Ok(()),
-        None => {
-            list.push(x.clone());
-            Ok(())
-        }
+        ));
     }
+    Ok(())
 }
 
 fn merge_all(list: &mut Vec<FieldSpec>, xs: &[FieldSpec]) -> Result<(), String> {
     xs.iter().try_for_each(|x| merge_one(list, x))
+}
+
+fn merge_all_owned(list: &mut Vec<FieldSpec>, xs: Vec<FieldSpec>) -> Result<(), String> {
+    xs.into_iter().try_for_each(|x| merge_one_owned(list, x))
 }
 
 /// kustomize's legacy kind rank, used by `Gvk.IsLessThan` to sort field specs.
@@ -149,27 +167,25 @@ fn kind_rank(kind: &str) -> i32 {
         .map_or(0, |i| i as i32 + 1)
 }
 
-/// `Gvk.String()`: `Kind.Version.Group` with `[noKind]`/`[noVer]`/`[noGrp]` placeholders.
-fn gvk_string(group: &str, version: &str, kind: &str) -> String {
-    let or = |s: &str, d: &str| {
-        if s.is_empty() {
-            d.to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    format!(
-        "{}.{}.{}",
-        or(kind, "[noKind]"),
-        or(version, "[noVer]"),
-        or(group, "[noGrp]")
-    )
+/// Compares `Gvk.String()` texts (`Kind.Version.Group`, with `[noKind]`/`[noVer]`/`[noGrp]`
+/// placeholders) without building them: sorting the built-in lists compares thousands of pairs.
+fn gvk_string_cmp(a: (&str, &str, &str), b: (&str, &str, &str)) -> std::cmp::Ordering {
+    fn bytes<'a>(g: &'a str, v: &'a str, k: &'a str) -> impl Iterator<Item = u8> + 'a {
+        let or = |s: &'a str, d: &'static str| if s.is_empty() { d } else { s };
+        or(k, "[noKind]")
+            .bytes()
+            .chain(std::iter::once(b'.'))
+            .chain(or(v, "[noVer]").bytes())
+            .chain(std::iter::once(b'.'))
+            .chain(or(g, "[noGrp]").bytes())
+    }
+    bytes(a.0, a.1, a.2).cmp(bytes(b.0, b.1, b.2))
 }
 
 fn gvk_cmp(a: (&str, &str, &str), b: (&str, &str, &str)) -> std::cmp::Ordering {
     kind_rank(a.2)
         .cmp(&kind_rank(b.2))
-        .then_with(|| gvk_string(a.0, a.1, a.2).cmp(&gvk_string(b.0, b.1, b.2)))
+        .then_with(|| gvk_string_cmp(a, b))
 }
 
 fn sort_specs(list: &mut [FieldSpec]) {
@@ -225,27 +241,32 @@ impl Lists {
 
     /// kustomize's `TransformerConfig.Merge`: each list merged (`MergeAll`), then sorted.
     fn merged(&self, other: &Lists) -> Result<Lists, String> {
-        let mut m = self.clone();
-        merge_all(&mut m.name_prefix, &other.name_prefix)?;
-        merge_all(&mut m.name_suffix, &other.name_suffix)?;
-        merge_all(&mut m.namespace, &other.namespace)?;
-        merge_all(&mut m.common_labels, &other.common_labels)?;
-        merge_all(&mut m.template_labels, &other.template_labels)?;
-        merge_all(&mut m.labels, &other.labels)?;
-        merge_all(&mut m.common_annotations, &other.common_annotations)?;
-        for x in &other.name_reference {
+        self.clone().merged_owned(other.clone())
+    }
+
+    /// [`merged`](Self::merged), consuming both lists.
+    fn merged_owned(self, other: Lists) -> Result<Lists, String> {
+        let mut m = self;
+        merge_all_owned(&mut m.name_prefix, other.name_prefix)?;
+        merge_all_owned(&mut m.name_suffix, other.name_suffix)?;
+        merge_all_owned(&mut m.namespace, other.namespace)?;
+        merge_all_owned(&mut m.common_labels, other.common_labels)?;
+        merge_all_owned(&mut m.template_labels, other.template_labels)?;
+        merge_all_owned(&mut m.labels, other.labels)?;
+        merge_all_owned(&mut m.common_annotations, other.common_annotations)?;
+        for x in other.name_reference {
             match m
                 .name_reference
                 .iter_mut()
                 .find(|b| b.group == x.group && b.version == x.version && b.kind == x.kind)
             {
-                Some(b) => merge_all(&mut b.referrers, &x.referrers)?,
-                None => m.name_reference.push(x.clone()),
+                Some(b) => merge_all_owned(&mut b.referrers, x.referrers)?,
+                None => m.name_reference.push(x),
             }
         }
-        merge_all(&mut m.var_reference, &other.var_reference)?;
-        merge_all(&mut m.images, &other.images)?;
-        merge_all(&mut m.replicas, &other.replicas)?;
+        merge_all_owned(&mut m.var_reference, other.var_reference)?;
+        merge_all_owned(&mut m.images, other.images)?;
+        merge_all_owned(&mut m.replicas, other.replicas)?;
         Ok(m.sorted())
     }
 
@@ -288,6 +309,11 @@ impl TransformerConfig {
         BUILTIN.clone()
     }
 
+    /// The shared [`builtin`](Self::builtin) configuration, without copying it.
+    pub fn builtin_ref() -> &'static TransformerConfig {
+        &BUILTIN
+    }
+
     /// Adds the field specs of a `configurations:` file of this kustomization.
     ///
     /// kustomize merges a level's files together, then into its defaults, and only then into
@@ -309,8 +335,8 @@ impl TransformerConfig {
     /// Conflicting entries keep the existing one.
     pub fn merge(&mut self, other: &TransformerConfig) {
         let inherited = match &self.inherited {
-            None => Lists::default().merged(&other.lists()),
-            Some(b) => b.merged(&other.lists()),
+            None => Lists::default().merged_owned(other.lists()),
+            Some(b) => b.as_ref().clone().merged_owned(other.lists()),
         };
         if let Ok(i) = inherited {
             self.inherited = Some(Box::new(i));
@@ -336,14 +362,23 @@ impl TransformerConfig {
 
     /// effective = (bases merged into an empty accumulator).merge(defaults.merge(files)).
     fn recompute(&mut self) -> Result<(), String> {
-        let level = match &self.files {
-            None => DEFAULTS.clone(),
-            Some(f) => DEFAULTS.merged(f)?,
+        let with_files;
+        let level: &Lists = match &self.files {
+            None => &DEFAULTS,
+            Some(f) => {
+                with_files = DEFAULTS.merged(f)?;
+                &with_files
+            }
         };
         let eff = match &self.inherited {
-            None => Lists::default().merged(&level)?,
-            Some(b) => b.merged(&level)?,
+            None => Lists::default().merged(level)?,
+            Some(b) => b.merged(level)?,
         };
+        self.set_effective(eff);
+        Ok(())
+    }
+
+    fn set_effective(&mut self, eff: Lists) {
         self.name_prefix = eff.name_prefix;
         self.name_suffix = eff.name_suffix;
         self.namespace = eff.namespace;
@@ -355,7 +390,6 @@ impl TransformerConfig {
         self.var_reference = eff.var_reference;
         self.images = eff.images;
         self.replicas = eff.replicas;
-        Ok(())
     }
 }
 
@@ -976,7 +1010,9 @@ fn builtin_var_reference() -> Vec<FieldSpec> {
 }
 
 /// The default field specs as kustomize parses them (duplicates kept, sorted).
-static DEFAULTS: LazyLock<Lists> = LazyLock::new(|| {
+static DEFAULTS: LazyLock<Lists> = LazyLock::new(defaults);
+
+fn defaults() -> Lists {
     let mut common_labels = rows(SELECTOR_LABELS_HEAD);
     for p in AFFINITY_PATHS {
         common_labels.push(FieldSpec::new("apps", "", "Deployment", p, false));
@@ -1002,13 +1038,16 @@ static DEFAULTS: LazyLock<Lists> = LazyLock::new(|| {
         replicas: rows(REPLICAS),
     }
     .sorted()
-});
+}
 
-/// The defaults merged into an empty accumulator.
+/// The defaults merged into an empty accumulator: what `recompute` gives a config without
+/// bases or files, built from fresh defaults that are moved rather than copied.
 static BUILTIN: LazyLock<TransformerConfig> = LazyLock::new(|| {
     let mut c = TransformerConfig::default();
     // Merging the defaults into an empty config cannot conflict.
-    let _ = c.recompute();
+    if let Ok(eff) = Lists::default().merged_owned(defaults()) {
+        c.set_effective(eff);
+    }
     c
 });
 
@@ -1229,54 +1268,73 @@ pub fn labels(
     fields: &[RawSpec],
     cfg: &TransformerConfig,
 ) -> Result<()> {
-    let specs = label_specs(
-        include_selectors,
-        include_templates,
-        fields,
-        &cfg.labels,
-        cfg,
-    )?;
     if pairs.is_empty() {
         return Ok(());
     }
+    // Without custom fields on the built-in configuration (the usual case), the merged list
+    // is the same every time: computed once.
+    if fields.is_empty() && std::ptr::eq(cfg, TransformerConfig::builtin_ref()) {
+        static BUILTIN_LABEL_SPECS: LazyLock<[Result<Vec<FieldSpec>, String>; 3]> =
+            LazyLock::new(|| {
+                let cfg = TransformerConfig::builtin_ref();
+                let with_config = |sel, tmpl| {
+                    let mut specs = label_specs(sel, tmpl, cfg)?;
+                    merge_all(&mut specs, &cfg.labels)?;
+                    Ok(specs)
+                };
+                [
+                    with_config(true, true),
+                    with_config(false, true),
+                    with_config(false, false),
+                ]
+            });
+        let which = match (include_selectors, include_templates) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+        };
+        let specs = BUILTIN_LABEL_SPECS[which]
+            .as_ref()
+            .map_err(|m| Error::invalid("labels", m.clone()))?;
+        return set_pairs(res, pairs, specs);
+    }
+    let fields = specs(fields);
+    let mut specs = label_specs(include_selectors, include_templates, cfg)
+        .map_err(|m| Error::invalid("labels", m))?;
+    // A `configurations:` file's `labels` field specs, then the entry's own `fields`.
+    merge_all(&mut specs, &cfg.labels).map_err(|m| Error::invalid("labels", m))?;
+    merge_all(&mut specs, &fields).map_err(|m| Error::invalid("labels", m))?;
     set_pairs(res, pairs, &specs)
 }
 
 /// `commonLabels`: labels, selectors and templates; a `configurations:` file's `labels` field
 /// specs do not apply (they are for `labels:` entries).
 pub fn common_labels(res: &mut [Resource], pairs: &Pairs, cfg: &TransformerConfig) -> Result<()> {
-    let specs = label_specs(true, true, &[], &[], cfg)?;
     if pairs.is_empty() {
         return Ok(());
     }
+    let specs = label_specs(true, true, cfg).map_err(|m| Error::invalid("labels", m))?;
     set_pairs(res, pairs, &specs)
 }
 
+/// The field specs of a `labels:` entry before its custom `fields`.
 fn label_specs(
     include_selectors: bool,
     include_templates: bool,
-    fields: &[RawSpec],
-    config_labels: &[FieldSpec],
     cfg: &TransformerConfig,
-) -> Result<Vec<FieldSpec>> {
-    let fields = specs(fields);
+) -> Result<Vec<FieldSpec>, String> {
     let mut specs: Vec<FieldSpec> = Vec::new();
-    let merged = (|| {
-        if include_selectors {
-            merge_all(&mut specs, &cfg.common_labels)?;
-        } else {
-            merge_one(
-                &mut specs,
-                &FieldSpec::new("", "", "", "metadata/labels", true),
-            )?;
-            if include_templates {
-                merge_all(&mut specs, &cfg.template_labels)?;
-            }
+    if include_selectors {
+        merge_all(&mut specs, &cfg.common_labels)?;
+    } else {
+        merge_one(
+            &mut specs,
+            &FieldSpec::new("", "", "", "metadata/labels", true),
+        )?;
+        if include_templates {
+            merge_all(&mut specs, &cfg.template_labels)?;
         }
-        merge_all(&mut specs, config_labels)?;
-        merge_all(&mut specs, &fields)
-    })();
-    merged.map_err(|m| Error::invalid("labels", m))?;
+    }
     Ok(specs)
 }
 
