@@ -18,9 +18,8 @@ use crate::api::source::Artifact as StatusArtifact;
 use crate::api::{GitRepository, GitRepositoryStatus};
 use crate::source::{self, FetchOutcome, GitAuth, GitSource};
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::Resource;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -209,20 +208,9 @@ fn record_info(ctx: &Context, repo: &GitRepository, suspended: bool) {
 }
 
 async fn patch_status(ctx: &Context, key: &Key, status: &GitRepositoryStatus) {
-    let api: Api<GitRepository> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    match api
-        .patch_status(
-            &key.name,
-            &PatchParams::default(),
-            &Patch::Merge(json!({ "status": status })),
-        )
-        .await
-    {
-        Ok(updated) => {
-            record_info(ctx, &updated, false);
-            ctx.observe_repository(updated, false);
-        }
-        Err(e) => tracing::warn!(object = %key, error = %e, "failed to write status"),
+    if let Some(updated) = super::write_status::<GitRepository>(&ctx.client, key, status).await {
+        record_info(ctx, &updated, false);
+        ctx.observe_repository(updated, false);
     }
 }
 

@@ -687,21 +687,56 @@ fn record_info(ctx: &Context, ks: &Kustomization) {
 /// Writes the status subresource and keeps the cache up to date with the answer (so
 /// dependents see the new Ready at once).
 async fn patch_status(ctx: &Context, key: &Key, status: &KustomizationStatus) {
-    let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &key.namespace);
-    match api
-        .patch_status(
-            &key.name,
-            &PatchParams::default(),
-            &Patch::Merge(json!({ "status": status })),
-        )
-        .await
-    {
-        Ok(updated) => {
-            record_info(ctx, &updated);
-            ctx.observe_kustomization(updated, false);
-        }
-        Err(e) => tracing::warn!(object = %key, error = %e, "failed to write status"),
+    if let Some(updated) = super::write_status::<Kustomization>(&ctx.client, key, status).await {
+        record_info(ctx, &updated);
+        ctx.observe_kustomization(updated, false);
     }
+}
+
+/// One reconcile outcome, told from the same data twice: a Kubernetes Event (`event_text`)
+/// and an alert notification (`message`, plus what changed).
+#[allow(clippy::too_many_arguments)]
+async fn announce(
+    ctx: &Context,
+    key: &Key,
+    ks: &Kustomization,
+    error: bool,
+    reason: &str,
+    event_text: &str,
+    message: &str,
+    revision: Option<&str>,
+    changes: Option<&crate::apply::changeset::ChangeSet>,
+) {
+    let type_ = if error {
+        EventType::Warning
+    } else {
+        EventType::Normal
+    };
+    events::record(
+        &ctx.client,
+        KUSTOMIZE_CONTROLLER,
+        &involved(ks),
+        type_,
+        reason,
+        event_text,
+        revision,
+    )
+    .await;
+    ctx.notify(
+        &super::alerts::event(
+            "Kustomization",
+            "kustomize.toolkit.fluxcd.io/v1",
+            &key.namespace,
+            &key.name,
+            error,
+            reason,
+            message,
+            revision,
+            changes,
+            KUSTOMIZE_CONTROLLER,
+        ),
+        ks.meta().labels.as_ref(),
+    );
 }
 
 async fn succeed(ctx: &Context, key: &Key, ks: &Kustomization, a: Applied) {
@@ -755,31 +790,18 @@ async fn succeed(ctx: &Context, key: &Key, ks: &Kustomization, a: Applied) {
         } else {
             writes.join("\n")
         };
-        events::record(
-            &ctx.client,
-            KUSTOMIZE_CONTROLLER,
-            &involved(ks),
-            EventType::Normal,
+        announce(
+            ctx,
+            key,
+            ks,
+            false,
             reason::RECONCILIATION_SUCCEEDED,
             &text,
+            &message,
             Some(&a.revision),
+            Some(&a.report.changes),
         )
         .await;
-        ctx.notify(
-            &super::alerts::event(
-                "Kustomization",
-                "kustomize.toolkit.fluxcd.io/v1",
-                &key.namespace,
-                &key.name,
-                false,
-                reason::RECONCILIATION_SUCCEEDED,
-                &message,
-                Some(&a.revision),
-                Some(&a.report.changes),
-                KUSTOMIZE_CONTROLLER,
-            ),
-            ks.meta().labels.as_ref(),
-        );
     }
     tracing::info!(object = %key, revision = %a.revision, changes = writes.len(), "reconciled");
     // Skip the write for a no-op periodic run (status already says exactly this).
@@ -868,31 +890,18 @@ async fn fail(ctx: &Context, key: &Key, ks: &Kustomization, f: Failed) {
         c.status == ConditionStatus::False && c.reason == e.reason && c.message == e.message
     });
     if !repeated && e.reason != reason::DEPENDENCY_NOT_READY {
-        events::record(
-            &ctx.client,
-            KUSTOMIZE_CONTROLLER,
-            &involved(ks),
-            EventType::Warning,
+        announce(
+            ctx,
+            key,
+            ks,
+            true,
             e.reason,
             &e.message,
+            &e.message,
             f.revision.as_deref(),
+            None,
         )
         .await;
-        ctx.notify(
-            &super::alerts::event(
-                "Kustomization",
-                "kustomize.toolkit.fluxcd.io/v1",
-                &key.namespace,
-                &key.name,
-                true,
-                e.reason,
-                &e.message,
-                f.revision.as_deref(),
-                None,
-                KUSTOMIZE_CONTROLLER,
-            ),
-            ks.meta().labels.as_ref(),
-        );
     }
     if repeated && status == old {
         record_info(ctx, ks);

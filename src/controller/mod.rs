@@ -439,6 +439,34 @@ pub async fn run(ctx: Arc<Context>, health: Arc<Health>) -> Result<()> {
     }
 }
 
+/// Merge-patches `status` onto the status subresource of the object `key` names and returns
+/// the server's answer, so the caller can refresh its cache at once; a failed write is logged
+/// (the next reconcile writes again) and gives `None`.
+async fn write_status<K>(
+    client: &kube::Client,
+    key: &Key,
+    status: &impl serde::Serialize,
+) -> Option<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), &key.namespace);
+    let patch = kube::api::Patch::Merge(serde_json::json!({ "status": status }));
+    match api
+        .patch_status(&key.name, &kube::api::PatchParams::default(), &patch)
+        .await
+    {
+        Ok(updated) => Some(updated),
+        Err(e) => {
+            tracing::warn!(object = %key, error = %e, "failed to write status");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
