@@ -2,12 +2,12 @@
 //! engine behind a TCP listener. The received mail is parsed with `mail-parser` and checked
 //! for subject, envelope and header recipients, and text and HTML bodies listing the changes.
 
-use driftless::apply::{Action, ChangeSet, ObjRef};
+use driftless::apply::{Action, ChangeSet};
 use driftless::notification::{
     Changes, DispatchOptions, Dispatcher, Event, ProviderConfig, ProviderType, Severity, SmtpConfig,
 };
 use mail_parser::MessageParser;
-use notify::{apps_event, smtp_server, Mode};
+use notify::{apps_event, obj, smtp_server, Mode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,16 +15,6 @@ use std::time::Duration;
 mod notify;
 #[path = "common/tls.rs"]
 mod tls;
-
-fn obj(kind: &str, ns: &str, name: &str) -> ObjRef {
-    ObjRef {
-        kind: kind.into(),
-        version: "v1".into(),
-        namespace: ns.into(),
-        name: name.into(),
-        ..Default::default()
-    }
-}
 
 fn sync_event() -> Event {
     let mut cs = ChangeSet::default();

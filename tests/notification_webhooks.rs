@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Router;
-use driftless::apply::{Action, ChangeSet, ObjRef};
+use driftless::apply::{Action, ChangeSet};
 use driftless::notification::event::REVISION_KEY;
 use driftless::notification::{
     Changes, DispatchOptions, Dispatcher, Event, ProviderConfig, ProviderType, Severity,
@@ -23,7 +23,7 @@ mod notify;
 #[path = "common/tls.rs"]
 mod tls;
 
-use notify::apps_event;
+use notify::{apps_event, obj};
 
 #[derive(Clone, Debug)]
 struct Hit {
@@ -92,16 +92,6 @@ async fn record(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Byt
     });
     let code = s.statuses.lock().unwrap().pop_front().unwrap_or(200);
     StatusCode::from_u16(code).unwrap()
-}
-
-fn obj(kind: &str, ns: &str, name: &str) -> ObjRef {
-    ObjRef {
-        kind: kind.into(),
-        version: "v1".into(),
-        namespace: ns.into(),
-        name: name.into(),
-        ..Default::default()
-    }
 }
 
 fn sync_event() -> Event {

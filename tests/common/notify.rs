@@ -5,12 +5,24 @@
 #![allow(dead_code)]
 
 use crate::tls::{read_line, server_config, Stream};
+use driftless::apply::ObjRef;
 use driftless::notification::{Event, InvolvedObject, Severity};
 use mailin::{response, Action as SmtpAction, AuthMechanism, Handler, Response, SessionBuilder};
 use std::io::Write;
 use std::net::{IpAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
+
+/// A changed object `Kind/ns/name` (core `v1`) for the ChangeSets tests build.
+pub fn obj(kind: &str, ns: &str, name: &str) -> ObjRef {
+    ObjRef {
+        kind: kind.into(),
+        version: "v1".into(),
+        namespace: ns.into(),
+        name: name.into(),
+        ..Default::default()
+    }
+}
 
 /// `Kustomization/flux-system/apps`: `ReconciliationSucceeded`, "Reconciliation finished in
 /// 1.2s", revision `main@sha1:4f2a9c1e`; tests override what they need.
