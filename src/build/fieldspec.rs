@@ -6,36 +6,43 @@
 use super::kustomization::FieldSpec as RawSpec;
 use super::resource::Gvk;
 use crate::yaml::{Map, Value};
+use std::borrow::Cow;
+
+/// A field spec's text: borrowed for the built-in specs (static data, see
+/// `builtin_specs.rs`), owned for specs read from `configurations:` files.
+pub type Text = Cow<'static, str>;
 
 /// One compiled field spec: which objects (group/version/kind, empty = any) and where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldSpec {
-    pub group: String,
-    pub version: String,
-    pub kind: String,
+    pub group: Text,
+    pub version: Text,
+    pub kind: Text,
     /// The path as written (`spec/template/metadata/labels`).
-    pub path: String,
+    pub path: Text,
     /// Create missing maps and the leaf.
     pub create: bool,
-    segs: Vec<Seg>,
+    /// The path split into steps (static data for the built-in specs).
+    pub(crate) segs: Cow<'static, [Seg]>,
 }
 
+/// One step of a path.
 #[derive(Clone, Debug, PartialEq)]
-struct Seg {
-    key: String,
+pub struct Seg {
+    pub(crate) key: Text,
     /// Written as `key[]`: the value is expected to be a sequence and is never created.
-    seq: bool,
+    pub(crate) seq: bool,
 }
 
 impl Seg {
     fn new(s: &str) -> Seg {
         match s.strip_suffix("[]") {
             Some(k) => Seg {
-                key: k.to_string(),
+                key: Cow::Owned(k.to_string()),
                 seq: true,
             },
             None => Seg {
-                key: s.to_string(),
+                key: Cow::Owned(s.to_string()),
                 seq: false,
             },
         }
@@ -56,18 +63,36 @@ pub enum Leaf {
 impl FieldSpec {
     pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
         FieldSpec {
-            group: group.to_string(),
-            version: version.to_string(),
-            kind: kind.to_string(),
-            path: path.to_string(),
+            group: Cow::Owned(group.to_string()),
+            version: Cow::Owned(version.to_string()),
+            kind: Cow::Owned(kind.to_string()),
+            path: Cow::Owned(path.to_string()),
             create,
             segs: if path.contains('\\') {
                 split_path(path).iter().map(|s| Seg::new(s)).collect()
             } else {
-                // No escapes (every built-in spec): split in place.
                 path.split('/').map(Seg::new).collect()
             },
         }
+    }
+
+    /// This spec as an invocation of `builtin_specs.rs`'s `spec!` macro (its generator).
+    #[cfg(test)]
+    pub fn to_rust(&self) -> String {
+        let segs: Vec<String> = self
+            .segs
+            .iter()
+            .map(|s| format!("{:?} {}", s.key, s.seq))
+            .collect();
+        format!(
+            "spec!({:?}, {:?}, {:?}, {:?}, {}, [{}])",
+            self.group,
+            self.version,
+            self.kind,
+            self.path,
+            self.create,
+            segs.join(", ")
+        )
     }
 
     /// True when this spec applies to objects of `gvk` (empty fields match anything).
@@ -181,7 +206,7 @@ fn walk(
                 Some(Kind::Map)
             };
             let may_create = create && !seg.seq;
-            let child = match m.get_mut(seg.key.as_str()) {
+            let child = match m.get_mut(&*seg.key) {
                 Some(c) => c,
                 None if may_create => insert_new(m, &seg.key, kind),
                 None => return Ok(()),
@@ -221,9 +246,7 @@ fn exists(node: &Value, path: &[Seg]) -> bool {
     };
     match node {
         Value::Seq(items) => items.iter().any(|i| exists(i, path)),
-        Value::Map(m) => m
-            .get(seg.key.as_str())
-            .is_some_and(|c| exists(c, &path[1..])),
+        Value::Map(m) => m.get(&*seg.key).is_some_and(|c| exists(c, &path[1..])),
         _ => false,
     }
 }
