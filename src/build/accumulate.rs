@@ -33,7 +33,7 @@ use super::transformers::TransformerConfig;
 use super::{jsonpatch, nameref, replacements, selector, smp, sort, transformers};
 use super::{BuildOptions, Reorder};
 use crate::yaml::{self, Value};
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -330,6 +330,15 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
     if text.trim().is_empty() {
         return Err(Error::invalid(&shown, "kustomization.yaml is empty"));
     }
+    // The common case: one well-formed document, decoded from the builder's own parse. Any
+    // failure takes the path below, which decodes with serde_yaml to explain it exactly.
+    if let Ok(docs) = yaml::parse_documents(&text) {
+        if let [doc] = docs.as_slice() {
+            if let Ok(k) = yaml::de::from_value::<Kustomization>(&doc.value) {
+                return finish_kustomization(k, shown);
+            }
+        }
+    }
     let raw = serde_yaml::from_str::<serde_yaml::Value>(&text).ok();
     if let Some(raw) = &raw {
         if let Some((path, found)) = non_string_scalar(raw, "") {
@@ -355,7 +364,6 @@ fn load_kustomization(dir: &Path) -> Result<(Option<Kustomization>, String)> {
             });
         }
     }
-    // One YAML parse on the happy path; the text is decoded again only to explain an error.
     let direct = raw
         .as_ref()
         .map(<Kustomization as serde::Deserialize>::deserialize);

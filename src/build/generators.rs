@@ -19,8 +19,8 @@ use super::loader::Loader;
 use super::resource::{Behavior, Resource};
 use crate::yaml::{Map, Value};
 use base64::Engine;
+use foldhash::{HashSet, HashSetExt};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Which object a generator makes.
@@ -78,7 +78,7 @@ pub fn generate(
     let mut pairs = pairs;
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
 
-    let mut metadata = Map::new();
+    let mut metadata = Map::default();
     metadata.insert("name".into(), Value::str(&args.name));
     if let Some(ns) = args.namespace.as_deref().filter(|ns| !ns.is_empty()) {
         metadata.insert("namespace".into(), Value::str(ns));
@@ -90,14 +90,14 @@ pub fn generate(
         metadata.insert("annotations".into(), sorted_pairs(&opts.annotations));
     }
 
-    let mut obj = Map::new();
+    let mut obj = Map::default();
     obj.insert("apiVersion".into(), Value::str("v1"));
     obj.insert("kind".into(), Value::str(kind.kind()));
     obj.insert("metadata".into(), Value::Map(metadata));
     match kind {
         GenKind::ConfigMap => {
-            let mut data = Map::new();
-            let mut binary = Map::new();
+            let mut data = Map::default();
+            let mut binary = Map::default();
             for (k, v) in pairs {
                 match String::from_utf8(v) {
                     Ok(s) if s.contains('\n') && s.starts_with('\t') => {

@@ -314,7 +314,7 @@ mod yaml11 {
                     (Value::Seq(items), anchor)
                 }
                 Event::MappingStart(anchor, _) => {
-                    let mut map = Map::new();
+                    let mut map = Map::default();
                     loop {
                         let key = match self.events.next() {
                             Some(Event::MappingEnd) => break,

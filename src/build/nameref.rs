@@ -21,7 +21,7 @@ use super::fieldspec::{FieldSpec, Leaf};
 use super::resource::{Gvk, ResId, Resource};
 use super::transformers::TransformerConfig;
 use crate::yaml::Value;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 /// What the fix-up needs to know about a possible referral target (names do not change while
 /// the fix-up runs, so this is taken once).

@@ -104,7 +104,7 @@ fn ids_of(r: &Resource) -> Vec<ResId> {
 /// `selector.rs`); `Err` names a malformed selector.
 pub fn label_selector_matches(selector: &str, labels: Option<&Map>) -> Result<bool, String> {
     let sel = super::selector::LabelSelector::parse(selector).map_err(|e| e.to_string())?;
-    let empty = Map::new();
+    let empty = Map::default();
     Ok(sel.matches(labels.unwrap_or(&empty)))
 }
 
@@ -349,7 +349,7 @@ fn walk_target(
                 let elem = if k.is_empty() {
                     Value::str(v.clone())
                 } else {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     m.insert(k.clone(), Value::str(v.clone()));
                     Value::Map(m)
                 };

@@ -16,7 +16,6 @@ use super::error::{Error, Result};
 use super::kustomization::Selector;
 use super::resource::Resource;
 use crate::yaml::Value;
-use indexmap::IndexMap;
 use regex::Regex;
 
 /// Indexes of the resources `sel` selects, in order.
@@ -165,7 +164,7 @@ impl CompiledSelector {
                 return false;
             }
         }
-        let empty = IndexMap::new();
+        let empty = crate::yaml::Map::default();
         if let Some(ls) = &self.labels {
             if !ls.matches(r.labels().unwrap_or(&empty)) {
                 return false;
@@ -509,7 +508,7 @@ impl LabelSelector {
     }
 
     /// True when every requirement holds for `labels` (values compared as text).
-    pub fn matches(&self, labels: &IndexMap<String, Value>) -> bool {
+    pub fn matches(&self, labels: &crate::yaml::Map) -> bool {
         self.reqs.iter().all(|r| {
             let val = labels.get(&r.key).and_then(Value::scalar_text);
             match &r.op {
@@ -558,7 +557,7 @@ mod tests {
     use std::sync::Arc;
 
     fn res(api: &str, kind: &str, name: &str, ns: &str, labels: &[(&str, Value)]) -> Resource {
-        let mut md = Map::new();
+        let mut md = Map::default();
         md.insert("name".into(), Value::str(name));
         if !ns.is_empty() {
             md.insert("namespace".into(), Value::str(ns));
@@ -574,14 +573,14 @@ mod tests {
                 ),
             );
         }
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("apiVersion".into(), Value::str(api));
         m.insert("kind".into(), Value::str(kind));
         m.insert("metadata".into(), Value::Map(md));
         Resource::new(Value::Map(m), Arc::from("r.yaml"), 1)
     }
 
-    fn labels(pairs: &[(&str, &str)]) -> IndexMap<String, Value> {
+    fn labels(pairs: &[(&str, &str)]) -> crate::yaml::Map {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), Value::str(*v)))

@@ -225,7 +225,7 @@ fn merge_map(
     let mut p = match patch {
         Some(Value::Null) => return Ok(None),
         Some(Value::Map(p)) => p,
-        _ => Map::new(),
+        _ => Map::default(),
     };
     match take_directive(&mut p, true)? {
         Directive::Delete => return Ok(None),
@@ -310,7 +310,7 @@ fn normalize(v: Value, schema: Option<Schema>) -> Result<Option<Value>> {
 fn normalize_map_fields(m: Map, schema: Option<Schema>) -> Result<Value> {
     let mut entries: Vec<(String, Value)> = m.into_iter().collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out = Map::with_capacity(entries.len());
+    let mut out = Map::with_capacity_and_hasher(entries.len(), Default::default());
     for (key, value) in entries {
         let child_schema = schema.and_then(|s| s.field(&key));
         let v = normalize(value, child_schema).map_err(|e| at(e, &key))?;
@@ -702,7 +702,7 @@ impl Lists<'_> {
     fn merge_keyed(&mut self) -> Result<Vec<usize>> {
         let keys = self.keys;
         let mut tuples: Vec<Vec<String>> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         let order: Vec<usize> = match &self.patch {
             Some(p) => p.iter().chain(self.dest.iter()).copied().collect(),
             None => self.dest.clone(),
@@ -771,7 +771,7 @@ impl Lists<'_> {
             Some(p) => p.iter().chain(self.dest.iter()).copied().collect(),
             None => self.dest.clone(),
         };
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         let mut out = Vec::new();
         for i in order {
             if self.arena[i].is_null() || !seen.insert(node_text(&self.arena[i])) {

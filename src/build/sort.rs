@@ -14,8 +14,8 @@
 
 use super::kustomization::LegacySortOptions;
 use super::resource::Resource;
+use foldhash::{HashMap, HashMapExt};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 /// kustomize's default `orderFirst` ("DO NOT CHANGE" upstream).
 pub const DEFAULT_ORDER_FIRST: &[&str] = &[
@@ -152,12 +152,12 @@ mod tests {
     use std::sync::Arc;
 
     fn res(api: &str, kind: &str, name: &str, ns: &str) -> Resource {
-        let mut md = Map::new();
+        let mut md = Map::default();
         md.insert("name".into(), Value::str(name));
         if !ns.is_empty() {
             md.insert("namespace".into(), Value::str(ns));
         }
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("apiVersion".into(), Value::str(api));
         m.insert("kind".into(), Value::str(kind));
         m.insert("metadata".into(), Value::Map(md));

@@ -830,10 +830,10 @@ mod tests {
     }
 
     fn obj(fields: Vec<(&str, Value)>) -> Resource {
-        let mut md = Map::new();
+        let mut md = Map::default();
         md.insert("name".into(), Value::str("app"));
         md.insert("namespace".into(), Value::str("prod"));
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("apiVersion".into(), Value::str("apps/v1"));
         m.insert("kind".into(), Value::str("Deployment"));
         m.insert("metadata".into(), Value::Map(md));

@@ -72,6 +72,7 @@ struct Emitter {
 }
 
 /// The result of go-yaml's `yaml_emitter_analyze_scalar`.
+#[derive(Debug, PartialEq)]
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -283,6 +284,14 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
+        if is_simple_word(value) {
+            // No spaces or breaks: nothing to fold, written as is.
+            self.out.push_str(value);
+            self.column += value.len();
+            self.whitespace = false;
+            self.indention = false;
+            return;
+        }
         let mut spaces = false;
         let mut breaks = false;
         let mut chars = value.chars().peekable();
@@ -482,6 +491,40 @@ fn is_printable(c: char) -> bool {
         0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFEFE | 0xFF00..=0xFFFD)
 }
 
+/// True for the most common scalars (names, images, paths, numbers as text): printable ASCII
+/// without spaces, `:` or `#`, not opening with an indicator or a document marker. For these
+/// [`analyze`]'s character walk finds nothing, so it is skipped, and plain output is the text
+/// itself.
+fn is_simple_word(value: &str) -> bool {
+    let b = value.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    let indicator_first = matches!(
+        first,
+        b'#' | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) || (matches!(first, b'?' | b':' | b'-') && b.len() == 1);
+    !indicator_first
+        && !value.starts_with("---")
+        && !value.starts_with("...")
+        && b.iter()
+            .all(|&c| (0x21..=0x7E).contains(&c) && c != b':' && c != b'#')
+}
+
 /// go-yaml's `yaml_emitter_analyze_scalar`, reduced to the flags block-context output needs.
 fn analyze(value: &str) -> Analysis {
     if value.is_empty() {
@@ -492,6 +535,19 @@ fn analyze(value: &str) -> Analysis {
             block_allowed: false,
         };
     }
+    if is_simple_word(value) {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+    }
+    analyze_walk(value)
+}
+
+/// [`analyze`] for a non-empty value, character by character.
+fn analyze_walk(value: &str) -> Analysis {
     let mut block_indicators = value.starts_with("---") || value.starts_with("...");
     let mut line_breaks = false;
     let mut special = false;
@@ -845,6 +901,46 @@ fn key_less<R: Rune>(ar: &[R], br: &[R]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_words_skip_the_character_walk_with_the_same_result() {
+        let words = [
+            "nginx",
+            "registry.example.com/app:1.0",
+            "a:b",
+            "dev-app",
+            "-x",
+            "-",
+            "?",
+            "?a",
+            "---x",
+            "...x",
+            ".5",
+            "1.0",
+            "x#y",
+            "#x",
+            "@x",
+            "`x",
+            "a b",
+            "x\u{e9}",
+            "a/b_c=d+e",
+            "%x",
+            "'x",
+            "!x",
+            "*x",
+            "&x",
+            "0x1F",
+            "true",
+            "~",
+        ];
+        for w in words {
+            if is_simple_word(w) {
+                assert_eq!(analyze(w), analyze_walk(w), "{w:?}");
+            }
+        }
+        assert!(is_simple_word("registry.example.com/app"));
+        assert!(!is_simple_word("a:b") && !is_simple_word("-") && !is_simple_word("---x"));
+    }
     use crate::yaml::parse_documents;
 
     /// Parses `text` (one document) and prints it back.
@@ -1176,7 +1272,7 @@ mod tests {
             ("x\r\ny", "k: \"x\\r\\ny\"\n"),
         ];
         for (s, want) in cases {
-            let mut m = crate::yaml::Map::new();
+            let mut m = crate::yaml::Map::default();
             m.insert("k".into(), Value::Str(s.into()));
             assert_eq!(to_yaml(&Value::Map(m)), want, "{s:?}");
         }
@@ -1433,7 +1529,7 @@ metadata:
     #[test]
     fn folds_long_plain_text_at_the_first_space_after_column_80() {
         let text = "The quick brown fox jumps over the lazy dog and keeps running far away into the distance until night falls";
-        let mut m = crate::yaml::Map::new();
+        let mut m = crate::yaml::Map::default();
         m.insert("plain1".into(), Value::Str(text.into()));
         assert_eq!(
             to_yaml(&Value::Map(m)),
@@ -1441,21 +1537,21 @@ metadata:
         );
         // No space to break at: the line stays long.
         let url = format!("https://example.com/{}", "a".repeat(90));
-        let mut m = crate::yaml::Map::new();
+        let mut m = crate::yaml::Map::default();
         m.insert("url".into(), Value::Str(url.clone()));
         assert_eq!(to_yaml(&Value::Map(m)), format!("url: {url}\n"));
     }
 
     #[test]
     fn folds_nel_like_go_yaml_reading_json() {
-        let mut m = crate::yaml::Map::new();
+        let mut m = crate::yaml::Map::default();
         m.insert("k".into(), Value::Str("a \u{85} b\u{85}\u{85}c".into()));
         assert_eq!(to_yaml(&Value::Map(m)), "k: |-\n  a b\n  c\n");
     }
 
     #[test]
     fn prints_non_finite_floats_and_reports_them() {
-        let mut m = crate::yaml::Map::new();
+        let mut m = crate::yaml::Map::default();
         m.insert("a".into(), Value::Float(f64::INFINITY));
         m.insert("b".into(), Value::Float(f64::NAN));
         let v = Value::Map(m);

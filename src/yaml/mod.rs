@@ -9,6 +9,7 @@
 //! Scalars are resolved at parse time with the YAML 1.2 core rules that kustomize's go-yaml v3
 //! reader uses (only `true`/`false` are booleans; `yes`/`on` stay strings).
 
+pub mod de;
 pub mod emit;
 pub mod json;
 pub mod parse;
@@ -17,8 +18,9 @@ pub use emit::to_yaml;
 pub use json::to_go_json;
 pub use parse::{parse_documents, parse_documents_keep_last, Document, Error};
 
-/// A mapping. Insertion order is kept; output sorts keys the way go-yaml v2 does.
-pub type Map = indexmap::IndexMap<String, Value>;
+/// A mapping. Insertion order is kept; output sorts keys the way go-yaml v2 does. Keys are
+/// hashed with foldhash: objects are many small maps, and SipHash was a tenth of a build.
+pub type Map = indexmap::IndexMap<String, Value, foldhash::fast::RandomState>;
 
 /// A YAML (or JSON) value after scalar resolution.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +39,7 @@ pub enum Value {
 impl Value {
     /// An empty mapping.
     pub fn map() -> Value {
-        Value::Map(Map::new())
+        Value::Map(Map::default())
     }
 
     pub fn str(s: impl Into<String>) -> Value {

@@ -400,7 +400,7 @@ impl Builder<'_> {
                 let flow = self.is_flow_start(&mark, starts_child);
                 self.flow.push(flow);
                 self.stack.push(Frame::Map {
-                    map: Map::new(),
+                    map: Map::default(),
                     lines: Vec::new(),
                     key: None,
                     merges: Vec::new(),
