@@ -114,6 +114,9 @@ struct Ctx<'a> {
     /// With origin/transformer annotations requested: the directory being built, relative to
     /// the root as kustomize spells it (`../base`); `None` when not tracking.
     origin: Option<String>,
+    /// Directory entries of a long `resources` list may be built on several threads. False
+    /// inside those threads: one level of parallelism is enough and bounds the thread count.
+    parallel: bool,
 }
 
 /// kustomize's `configuredIn` for a kustomization's own generators and transformers.
@@ -145,6 +148,7 @@ pub fn build_root(dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
         opts,
         stack: Vec::new(),
         origin: None,
+        parallel: true,
     };
     let root = canonical_dir(dir, &display_path(dir))?;
     let (k, kfile) = load_kustomization(&root)?;
@@ -676,9 +680,13 @@ fn accumulate(
     // Every caller passes a canonical directory (`canonical_dir` or `resolve_dir`).
     let loader = Loader::for_canonical(dir, kfile.to_string(), ctx.opts.load_restriction);
 
+    let mut prebuilt = prebuild_dirs(&k.resources, &loader, kfile, ctx, generated);
     for (i, entry) in k.resources.iter().enumerate() {
         let field = format!("{kfile}: resources[{i}] '{entry}'");
-        accumulate_resource(entry, &loader, acc, ctx, &field, generated)?;
+        match prebuilt.get_mut(i).and_then(Option::take) {
+            Some(sub) => absorb_dir(sub?, acc, &field)?,
+            None => accumulate_resource(entry, &loader, acc, ctx, &field, generated)?,
+        }
     }
     for c in &k.configurations {
         let text = loader
@@ -868,6 +876,109 @@ fn resolve_dir(loader: &Loader, entry: &str, field: &str, ctx: &Ctx) -> Result<P
     Ok(c)
 }
 
+/// A `resources` entry that is a directory, built completely on its own.
+fn build_dir(
+    entry: &str,
+    loader: &Loader,
+    ctx: &mut Ctx,
+    field: &str,
+    generated: bool,
+) -> Result<Acc> {
+    let dir = resolve_dir(loader, entry, field, ctx)?;
+    let (sub_k, sub_file) = load_kustomization(&dir)?;
+    if sub_k.is_none() && !generated {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "'{}' must resolve to a file; unable to find one of {} in directory '{}'",
+                display_path(&dir),
+                quoted_names(),
+                display_path(&dir)
+            ),
+        ));
+    }
+    let mut sub = Acc::default();
+    let saved = ctx.origin.clone();
+    if let Some(o) = &mut ctx.origin {
+        *o = super::resource::join_clean(o, entry);
+    }
+    let result = accumulate(&dir, sub_k, &sub_file, &mut sub, ctx, false);
+    ctx.origin = saved;
+    result.map(|()| sub)
+}
+
+/// Appends what a directory entry built (its objects, config and vars) to its parent.
+fn absorb_dir(mut sub: Acc, acc: &mut Acc, field: &str) -> Result<()> {
+    if let Some(c) = sub.cfg.take() {
+        acc.cfg().merge(&c);
+    }
+    acc.vars.append(&mut sub.vars);
+    acc.append_all(sub.res, field)
+}
+
+/// Fewest directory entries worth starting threads for (a thread costs tens of microseconds;
+/// a small overlay with its base builds in a few hundred).
+const PARALLEL_MIN_DIRS: usize = 4;
+
+/// Builds the directory entries of `entries` ahead, on up to `available_parallelism` threads,
+/// when there are enough of them (a cluster's or environment's list of apps). Slot `i` holds
+/// entry `i`'s result; entries that are not directories, and every entry when the list is
+/// short, are left to the sequential pass. The parent still absorbs the results one by one in
+/// list order, so the output, and the first error reported, are those of a sequential build.
+fn prebuild_dirs(
+    entries: &[String],
+    loader: &Loader,
+    kfile: &str,
+    ctx: &Ctx,
+    generated: bool,
+) -> Vec<Option<Result<Acc>>> {
+    if !ctx.parallel || entries.len() < PARALLEL_MIN_DIRS {
+        return Vec::new();
+    }
+    let dirs: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !is_remote(e) && loader.join(e).is_dir())
+        .map(|(i, _)| i)
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(dirs.len() / 2);
+    if dirs.len() < PARALLEL_MIN_DIRS || threads < 2 {
+        return Vec::new();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<Acc>>>> = entries
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut own = Ctx {
+                    opts: ctx.opts,
+                    stack: ctx.stack.clone(),
+                    origin: ctx.origin.clone(),
+                    parallel: false,
+                };
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = dirs.get(n) else { break };
+                    let field = format!("{kfile}: resources[{i}] '{}'", entries[i]);
+                    let built = build_dir(&entries[i], loader, &mut own, &field, generated);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(built);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().ok().flatten())
+        .collect()
+}
+
 /// One `resources` entry: a manifest file, or a directory built completely and appended.
 fn accumulate_resource(
     entry: &str,
@@ -895,32 +1006,8 @@ fn accumulate_resource(
         Err(_) => (false, false, false),
     };
     if is_dir {
-        let dir = resolve_dir(loader, entry, field, ctx)?;
-        let (sub_k, sub_file) = load_kustomization(&dir)?;
-        if sub_k.is_none() && !generated {
-            return Err(Error::invalid(
-                field,
-                format!(
-                    "'{}' must resolve to a file; unable to find one of {} in directory '{}'",
-                    display_path(&dir),
-                    quoted_names(),
-                    display_path(&dir)
-                ),
-            ));
-        }
-        let mut sub = Acc::default();
-        let saved = ctx.origin.clone();
-        if let Some(o) = &mut ctx.origin {
-            *o = super::resource::join_clean(o, entry);
-        }
-        let result = accumulate(&dir, sub_k, &sub_file, &mut sub, ctx, false);
-        ctx.origin = saved;
-        result?;
-        if let Some(c) = sub.cfg.take() {
-            acc.cfg().merge(&c);
-        }
-        acc.vars.append(&mut sub.vars);
-        return acc.append_all(sub.res, field);
+        let sub = build_dir(entry, loader, ctx, field, generated)?;
+        return absorb_dir(sub, acc, field);
     }
     if !exists {
         return Err(Error::invalid(
@@ -1119,7 +1206,7 @@ fn transform(
         };
         let docs = parse_patch_docs(&text, &file)?;
         for d in docs {
-            apply_untargeted_smp(&mut acc.res, &d, &field)?;
+            apply_untargeted_smp(&mut acc.res, d, &field)?;
         }
     }
     if !k.patches_strategic_merge.is_empty() {
@@ -1265,8 +1352,8 @@ fn patch_id(d: &Value, field: &str) -> Result<ResId> {
 }
 
 /// A strategic-merge patch without a target applies to the one resource whose any-id matches.
-pub(super) fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &str) -> Result<()> {
-    let id = patch_id(d, field)?;
+pub(super) fn apply_untargeted_smp(res: &mut Vec<Resource>, d: Value, field: &str) -> Result<()> {
+    let id = patch_id(&d, field)?;
     let found: Vec<usize> = res
         .iter()
         .enumerate()
@@ -1295,15 +1382,19 @@ pub(super) fn apply_untargeted_smp(res: &mut Vec<Resource>, d: &Value, field: &s
             ))
         }
     };
-    let target = &res[i];
-    let ctx = format!("{field}: {} ({})", target.id(), target.origin());
-    match smp::apply(&target.obj, d).map_err(|e| e.context(&ctx))? {
+    let target = &mut res[i];
+    let (name, ns, kind) = (
+        target.name().to_string(),
+        target.namespace().to_string(),
+        target.kind().to_string(),
+    );
+    let id = target.id();
+    // Merged in place: a failure ends the build, so the object is not needed back.
+    let obj = std::mem::replace(&mut target.obj, Value::Null);
+    let merged = smp::apply_owned(obj, d)
+        .map_err(|e| e.context(format!("{field}: {id} ({})", res[i].origin())))?;
+    match merged {
         Some(obj) => {
-            let (name, ns, kind) = (
-                target.name().to_string(),
-                target.namespace().to_string(),
-                target.kind().to_string(),
-            );
             res[i].obj = obj;
             restore_identity(&mut res[i], &name, &ns, Some(&kind));
         }
@@ -1390,7 +1481,7 @@ pub(super) fn apply_patch(
         None => parse_patch_docs(&text, &file)?,
     };
     let Some(target) = &p.target else {
-        for d in &docs {
+        for d in docs {
             apply_untargeted_smp(res, d, field)?;
         }
         return Ok(());
@@ -1426,8 +1517,11 @@ pub(super) fn apply_patch(
                 }
             }
         }
-        let ctx = format!("{field}: {} ({})", r.id(), r.origin());
-        match smp::apply(&r.obj, &patch).map_err(|e| e.context(&ctx))? {
+        let id = r.id();
+        let obj = std::mem::replace(&mut r.obj, Value::Null);
+        let merged = smp::apply_owned(obj, patch)
+            .map_err(|e| e.context(format!("{field}: {id} ({})", r.origin())))?;
+        match merged {
             Some(obj) => {
                 r.obj = obj;
                 after_targeted_patch(r, &name, &ns, &kind, p);
@@ -1464,4 +1558,60 @@ fn after_targeted_patch(r: &mut Resource, name: &str, ns: &str, kind: &str, p: &
         Some(kind)
     };
     restore_identity(r, &keep_name, ns, keep_kind);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root listing `n` app directories (each a kustomization holding one ConfigMap), with
+    /// the apps listed in reverse name order so that list order and name order differ.
+    fn apps_root(n: usize) -> tempfile::TempDir {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut list = String::from("resources:\n");
+        for i in (0..n).rev() {
+            let app = root.path().join(format!("app{i:02}"));
+            std::fs::create_dir(&app).expect("mkdir");
+            std::fs::write(app.join("kustomization.yaml"), "resources:\n- cm.yaml\n")
+                .expect("write");
+            std::fs::write(
+                app.join("cm.yaml"),
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i:02}\n"),
+            )
+            .expect("write");
+            list.push_str(&format!("- app{i:02}\n"));
+        }
+        std::fs::write(root.path().join("kustomization.yaml"), list).expect("write");
+        root
+    }
+
+    fn names(res: &[Resource]) -> Vec<String> {
+        res.iter().map(|r| r.name().to_string()).collect()
+    }
+
+    #[test]
+    fn many_app_directories_keep_list_order_whatever_thread_builds_them() {
+        let root = apps_root(24);
+        let opts = BuildOptions {
+            reorder: Some(super::super::Reorder::None),
+            ..BuildOptions::default()
+        };
+        let res = build_root(root.path(), &opts).expect("builds");
+        let want: Vec<String> = (0..24).rev().map(|i| format!("cm{i:02}")).collect();
+        assert_eq!(names(&res), want);
+    }
+
+    #[test]
+    fn with_many_app_directories_the_first_broken_entry_in_list_order_is_reported() {
+        let root = apps_root(24);
+        // app20 is listed 4th and app03 is listed 21st: both are broken.
+        for app in ["app20", "app03"] {
+            std::fs::write(root.path().join(app).join("cm.yaml"), "kind: [").expect("write");
+        }
+        let err = build_root(root.path(), &BuildOptions::default())
+            .expect_err("a broken app fails the build")
+            .to_string();
+        assert!(err.contains("app20"), "{err}");
+        assert!(!err.contains("app03"), "{err}");
+    }
 }

@@ -759,7 +759,7 @@ fn run(p: &Plugin, res: &mut Vec<Resource>, loader: &Loader, what: &str) -> Resu
         Plugin::Patch(patch) => apply_patch(res, patch, loader, what),
         Plugin::StrategicMerge(docs) => {
             for d in docs {
-                apply_untargeted_smp(res, d, what)?;
+                apply_untargeted_smp(res, d.clone(), what)?;
             }
             Ok(())
         }

@@ -37,14 +37,19 @@ const DIRECTIVE: &str = "$patch";
 /// object (`$patch: delete` at the top level). Merge keys come from the embedded Kubernetes
 /// v1.21.2 schema, looked up by the target's apiVersion and kind.
 pub fn apply(target: &Value, patch: &Value) -> Result<Option<Value>> {
+    apply_owned(target.clone(), patch.clone())
+}
+
+/// [`apply`], consuming both (the object is merged in place, not copied).
+pub fn apply_owned(target: Value, patch: Value) -> Result<Option<Value>> {
     // kustomize keeps the target node merged in place and ignores the walk's return value,
     // so a top-level `$patch: replace` leaves the object unchanged.
-    if let (Value::Map(_), Value::Map(p)) = (target, patch) {
+    if let (Value::Map(_), Value::Map(p)) = (&target, &patch) {
         if p.get(DIRECTIVE).and_then(Value::as_str) == Some("replace") {
-            return Ok(Some(target.clone()));
+            return Ok(Some(target));
         }
     }
-    merge(Some(target.clone()), Some(patch.clone()), None).map_err(finish)
+    merge(Some(target), Some(patch), None).map_err(finish)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

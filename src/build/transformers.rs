@@ -956,16 +956,26 @@ pub fn images(res: &mut [Resource], images: &[Image], cfg: &TransformerConfig) -
 pub fn replicas(res: &mut [Resource], replicas: &[Replica], cfg: &TransformerConfig) -> Result<()> {
     for rep in replicas {
         let mut found = false;
+        // The objects that have (or had) the entry's name, with their ids: the ids are built
+        // once per entry, not once per field spec and object.
+        let named: Vec<(usize, Vec<ResId>)> = res
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.name() == rep.name || r.prev_ids.iter().any(|id| id.name == rep.name)
+            })
+            .map(|(i, r)| (i, r.any_ids()))
+            .collect();
         for spec in &cfg.replicas {
-            for r in res.iter_mut() {
-                let hit = r
-                    .any_ids()
+            for (i, ids) in &named {
+                let hit = ids
                     .iter()
                     .any(|id| id.name == rep.name && spec.matches(&id.gvk));
                 if !hit {
                     continue;
                 }
                 found = true;
+                let r = &mut res[*i];
                 let gvk = r.gvk();
                 let count = rep.count;
                 apply_spec(r, &gvk, spec, Leaf::Scalar, &mut |n| {
