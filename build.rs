@@ -1,8 +1,9 @@
 //! Build script.
 //!
-//! - Links the `driftless` binary as a non-PIE executable, so the dynamic loader has almost no
-//!   relocations to process at start-up (the builder is run once per build, and start-up is a
-//!   visible share of a small build's time). Code stays position-independent.
+//! - Links the `driftless` binary as a non-PIE executable with lazy binding, so the dynamic
+//!   loader has almost no relocations to process and binds only the library functions a run
+//!   calls (the builder is run once per build, and start-up is a visible share of a small
+//!   build's time). Code stays position-independent.
 //! - Compiles the strategic-merge schema table (`src/build/schema_v1_21_2.txt`) into static
 //!   Rust data (`$OUT_DIR/schema_table.rs`, included by `src/build/schema.rs`), so no build run
 //!   spends time parsing it.
@@ -15,6 +16,8 @@ const SCHEMA: &str = "src/build/schema_v1_21_2.txt";
 fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-link-arg-bin=driftless=-no-pie");
+        // Bind library symbols on first call, not all of them at start-up.
+        println!("cargo:rustc-link-arg-bin=driftless=-Wl,-z,lazy");
     }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={SCHEMA}");

@@ -3,10 +3,9 @@
 
 use clap::Parser;
 
-/// The builder allocates many small strings and maps; mimalloc is markedly faster at that than
-/// the system allocator (see docs/benchmarks.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The system allocator: most builds are small, and there glibc's densely packed heap costs
+// fewer page faults at start-up than mimalloc's per-size-class pages; mimalloc was faster only
+// on large builds (docs/benchmarks.md).
 
 use driftless::cli::build::BuildArgs;
 

@@ -330,17 +330,16 @@ pub fn fix(res: &mut [Resource], cfg: &TransformerConfig) -> Result<()> {
     // When nothing was ever renamed no reference can need an update, but referrers are still
     // checked (kustomize rejects a RoleBinding ServiceAccount subject with a blank namespace).
     let renamed = !by_prev_name.is_empty();
-    let rules: Vec<(Gvk, &FieldSpec)> = cfg
+    let referrals: Vec<Gvk> = cfg.name_reference.iter().map(|b| b.gvk()).collect();
+    let rules: Vec<(&Gvk, &FieldSpec)> = cfg
         .name_reference
         .iter()
-        .flat_map(|b| {
-            let g = b.gvk();
-            b.referrers.iter().map(move |s| (g.clone(), s))
-        })
+        .zip(&referrals)
+        .flat_map(|(b, g)| b.referrers.iter().map(move |s| (g, s)))
         .collect();
     for r in res.iter_mut() {
         let org_gvk = r.org_id().gvk;
-        let mut mine: Vec<&(Gvk, &FieldSpec)> = Vec::new();
+        let mut mine: Vec<&(&Gvk, &FieldSpec)> = Vec::new();
         for rule in &rules {
             if rule.1.matches(&org_gvk) && rule.1.exists_in(&r.obj) {
                 mine.push(rule);
