@@ -677,38 +677,71 @@ fn generate() -> String {
          \x20   };\n\
          }\n",
     );
-    for (name, lists) in [("DEFAULTS", &defaults), ("BUILTIN", &builtin)] {
-        out.push_str(&format!("\npub(super) static {name}: Tables = Tables {{\n"));
-        for (field, specs) in [
-            ("name_prefix", &lists.name_prefix),
-            ("name_suffix", &lists.name_suffix),
-            ("namespace", &lists.namespace),
-            ("common_labels", &lists.common_labels),
-            ("template_labels", &lists.template_labels),
-            ("labels", &lists.labels),
-            ("common_annotations", &lists.common_annotations),
-            ("var_reference", &lists.var_reference),
-            ("images", &lists.images),
-            ("replicas", &lists.replicas),
-        ] {
-            out.push_str(&format!("    {field}: &[\n"));
-            for s in specs {
-                out.push_str(&format!("        {},\n", s.to_rust()));
-            }
-            out.push_str("    ],\n");
+    // Each list as Rust source: a list the same in both configurations is written once.
+    let spec_list = |specs: &[FieldSpec]| -> String {
+        let mut t = String::from("&[\n");
+        for s in specs {
+            t.push_str(&format!("    {},\n", s.to_rust()));
         }
-        out.push_str("    name_reference: &[\n");
-        for b in &lists.name_reference {
-            out.push_str(&format!(
-                "        ({:?}, {:?}, {:?}, &[\n",
+        t.push(']');
+        t
+    };
+    let backref_list = |refs: &[NameBackRef]| -> String {
+        let mut t = String::from("&[\n");
+        for b in refs {
+            t.push_str(&format!(
+                "    ({:?}, {:?}, {:?}, &[\n",
                 b.group, b.version, b.kind
             ));
             for s in &b.referrers {
-                out.push_str(&format!("            {},\n", s.to_rust()));
+                t.push_str(&format!("        {},\n", s.to_rust()));
             }
-            out.push_str("        ]),\n");
+            t.push_str("    ]),\n");
         }
-        out.push_str("    ],\n};\n");
+        t.push(']');
+        t
+    };
+    let fields = |l: &Lists| -> Vec<(&'static str, &'static str, String)> {
+        let specs = "&[FieldSpec]";
+        let refs = "&[(&str, &str, &str, &[FieldSpec])]";
+        vec![
+            ("name_prefix", specs, spec_list(&l.name_prefix)),
+            ("name_suffix", specs, spec_list(&l.name_suffix)),
+            ("namespace", specs, spec_list(&l.namespace)),
+            ("common_labels", specs, spec_list(&l.common_labels)),
+            ("template_labels", specs, spec_list(&l.template_labels)),
+            ("labels", specs, spec_list(&l.labels)),
+            (
+                "common_annotations",
+                specs,
+                spec_list(&l.common_annotations),
+            ),
+            ("name_reference", refs, backref_list(&l.name_reference)),
+            ("var_reference", specs, spec_list(&l.var_reference)),
+            ("images", specs, spec_list(&l.images)),
+            ("replicas", specs, spec_list(&l.replicas)),
+        ]
+    };
+    let (d, b) = (fields(&defaults), fields(&builtin));
+    let mut tables = [String::new(), String::new()];
+    for ((field, ty, dt), (_, _, bt)) in d.iter().zip(&b) {
+        let upper = field.to_uppercase();
+        if dt == bt {
+            out.push_str(&format!("\nstatic {upper}: {ty} = {dt};\n"));
+            for t in &mut tables {
+                t.push_str(&format!("    {field}: {upper},\n"));
+            }
+        } else {
+            for ((prefix, text), t) in [("DEFAULTS", dt), ("BUILTIN", bt)].iter().zip(&mut tables) {
+                out.push_str(&format!("\nstatic {prefix}_{upper}: {ty} = {text};\n"));
+                t.push_str(&format!("    {field}: {prefix}_{upper},\n"));
+            }
+        }
+    }
+    for (name, t) in ["DEFAULTS", "BUILTIN"].iter().zip(&tables) {
+        out.push_str(&format!(
+            "\npub(super) static {name}: Tables = Tables {{\n{t}}};\n"
+        ));
     }
     out
 }
