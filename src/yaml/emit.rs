@@ -112,6 +112,15 @@ impl Emitter {
     }
 
     fn string(&mut self, s: &str, ctx: Ctx) {
+        if is_simple_word(s) {
+            // No NEL, no line break: only the plain-or-quoted decision is left.
+            let style = if plain_is_string(s) {
+                Style::Plain
+            } else {
+                Style::Double
+            };
+            return self.scalar(s, style, ctx, true);
+        }
         let s = fold_nel(s);
         let style = if s.contains('\n') {
             Style::Literal
@@ -120,7 +129,7 @@ impl Emitter {
         } else {
             Style::Double
         };
-        self.scalar(&s, style, ctx);
+        self.scalar(&s, style, ctx, false);
     }
 
     fn empty_flow(&mut self, text: &str) {
@@ -154,14 +163,15 @@ impl Emitter {
         for i in order {
             let (key, value) = (&folded[i].0, folded[i].1);
             self.write_indent();
-            let style = if key.contains('\n') {
+            let word = is_simple_word(key);
+            let style = if !word && key.contains('\n') {
                 Style::Literal
             } else if plain_is_string(key) {
                 Style::Plain
             } else {
                 Style::Double
             };
-            let simple = key.len() <= MAX_SIMPLE_KEY && !key.chars().any(is_break);
+            let simple = key.len() <= MAX_SIMPLE_KEY && (word || !key.chars().any(is_break));
             if simple {
                 self.scalar(
                     key,
@@ -170,6 +180,7 @@ impl Emitter {
                         mapping: true,
                         simple_key: true,
                     },
+                    word,
                 );
                 self.write_indicator(":", false, false, false);
             } else {
@@ -181,6 +192,7 @@ impl Emitter {
                         mapping: true,
                         simple_key: false,
                     },
+                    word,
                 );
                 self.write_indent();
                 self.write_indicator(":", true, false, true);
@@ -196,8 +208,9 @@ impl Emitter {
         self.indent = saved;
     }
 
-    fn scalar(&mut self, value: &str, requested: Style, ctx: Ctx) {
-        let a = analyze(value);
+    /// Writes a scalar; `word` says the caller found it [`is_simple_word`].
+    fn scalar(&mut self, value: &str, requested: Style, ctx: Ctx, word: bool) {
+        let a = if word { SIMPLE_WORD } else { analyze(value) };
         let mut style = requested;
         if ctx.simple_key && a.multiline {
             style = Style::Double;
@@ -216,7 +229,7 @@ impl Emitter {
         self.increase_indent(true, false);
         let allow_breaks = !ctx.simple_key;
         match style {
-            Style::Plain => self.write_plain(value, allow_breaks),
+            Style::Plain => self.write_plain(value, allow_breaks, word),
             Style::Single => self.write_single(value, allow_breaks),
             Style::Double => self.write_double(value, allow_breaks),
             Style::Literal => self.write_literal(value),
@@ -280,11 +293,11 @@ impl Emitter {
         }
     }
 
-    fn write_plain(&mut self, value: &str, allow_breaks: bool) {
+    fn write_plain(&mut self, value: &str, allow_breaks: bool, word: bool) {
         if !self.whitespace {
             self.put(' ');
         }
-        if is_simple_word(value) {
+        if word {
             // No spaces or breaks: nothing to fold, written as is.
             self.out.push_str(value);
             self.column += value.len();
@@ -521,9 +534,27 @@ fn is_simple_word(value: &str) -> bool {
     !indicator_first
         && !value.starts_with("---")
         && !value.starts_with("...")
-        && b.iter()
-            .all(|&c| (0x21..=0x7E).contains(&c) && c != b':' && c != b'#')
+        && b.iter().all(|&c| WORD_BYTE[c as usize])
 }
+
+/// Bytes a simple word may hold: printable ASCII except space, `:` and `#`.
+const WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c <= 0x7E {
+        t[c] = c != b':' as usize && c != b'#' as usize;
+        c += 1;
+    }
+    t
+};
+
+/// [`analyze`]'s result for a value that [`is_simple_word`].
+const SIMPLE_WORD: Analysis = Analysis {
+    multiline: false,
+    block_plain_allowed: true,
+    single_quoted_allowed: true,
+    block_allowed: true,
+};
 
 /// go-yaml's `yaml_emitter_analyze_scalar`, reduced to the flags block-context output needs.
 fn analyze(value: &str) -> Analysis {
@@ -536,12 +567,7 @@ fn analyze(value: &str) -> Analysis {
         };
     }
     if is_simple_word(value) {
-        return Analysis {
-            multiline: false,
-            block_plain_allowed: true,
-            single_quoted_allowed: true,
-            block_allowed: true,
-        };
+        return SIMPLE_WORD;
     }
     analyze_walk(value)
 }
